@@ -1,0 +1,179 @@
+"""NLU benchmark on the real base model and the public datasets in ../shared/data (never copied into the repo).
+
+Prints one JSON object. Parts (select with --only, repeatable): smp2017 (intent, train → dev), cais (intent + slots,
+train → dev), latency (quantized runtime vs the unquantized peft model, one thread), memory (a process serving
+20 bots). Data: SMP2017-ECDT task 1 and CAIS (Liu et al. 2019), see ../shared/data/README.md.
+
+    nice .venv/bin/python bench/nlu.py --only smp2017
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nlu.base_models import resolve_base_model  # noqa: E402
+from nlu.evaluate import intent_report, slot_report  # noqa: E402
+from nlu.runtime import NluRuntime  # noqa: E402
+from nlu.train import TrainConfig, train  # noqa: E402
+
+PARTS = ("smp2017", "cais", "latency", "memory")
+
+
+def log(*args) -> None:
+    print(*args, file=sys.stderr, flush=True)
+
+
+def read_jsonl(path: Path, limit: int | None = None) -> list[dict]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+    return rows[:limit] if limit else rows
+
+
+def to_example(row: dict) -> dict:
+    """Dataset row → training example; CAIS BIOES `char_tags` become character spans."""
+    text = row["text"].lstrip("\ufeff")
+    spans, start, slot = [], None, None
+    for i, tag in enumerate(row.get("char_tags") or []):
+        prefix, _, name = tag.partition("-")
+        if prefix in ("B", "S"):
+            start, slot = i, name
+        if prefix in ("S", "E") and start is not None and name == slot:
+            spans.append({"slot": slot, "start": start, "end": i + 1, "value": text[start:i + 1]})
+            start = slot = None
+        if prefix == "O":
+            start = slot = None
+    return {"text": text, "intent": row["intent"], "spans": spans, "context": None}
+
+
+def run_dataset(name: str, args, base: Path) -> dict:
+    """Train on train.jsonl (early stopping on a held-out 10% of it), evaluate the shipped runtime on dev.jsonl."""
+    folder = args.data / "intent" / name
+    train_rows = [to_example(r) for r in read_jsonl(folder / "train.jsonl", args.limit)]
+    dev_rows = [to_example(r) for r in read_jsonl(folder / "dev.jsonl", args.limit)]
+    out = args.work / f"version-{name}"
+    shutil.rmtree(out, ignore_errors=True)
+    config = TrainConfig(epochs=args.epochs, validation_fraction=0.1, progress_interval_s=30, threads=args.threads)
+    started = time.monotonic()
+    result = train(train_rows, base, out, config, progress=lambda e: log(name, json.dumps(e)))
+    wall = time.monotonic() - started
+    runtime = NluRuntime(out)
+    predictions = []
+    for s in range(0, len(dev_rows), 64):
+        chunk = dev_rows[s:s + 64]
+        predictions += runtime.predict_many([r["text"] for r in chunk])
+    report = intent_report([r["intent"] for r in dev_rows], [p["intent"] for p in predictions])
+    figures = {"dev_accuracy": report["accuracy"], "dev_macro_f1": report["macro_f1"], "train_wall_s": wall,
+               "train": len(train_rows), "dev": len(dev_rows), "epochs_run": len(result.history["intent"]),
+               "quantized_agreement": result.metrics.get("quantized_agreement"), "version": str(out)}
+    if any(r["spans"] for r in train_rows):
+        gold = [[{"slot": s["slot"], "value": s["value"]} for s in r["spans"]] for r in dev_rows]
+        figures["dev_slots"] = {k: v for k, v in slot_report(gold, [p["spans"] for p in predictions]).items()
+                                if k != "per_slot"}
+    log(name, json.dumps(figures, ensure_ascii=False))
+    return figures
+
+
+def percentiles(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {"p50_ms": statistics.median(ordered) * 1e3, "p95_ms": ordered[int(0.95 * (len(ordered) - 1))] * 1e3}
+
+
+def run_latency(args, version: Path) -> dict:
+    """One utterance at a time, one thread: predict() end to end (tokenise + every task + decoding), and the
+    intent model alone; the quantized runtime against the unquantized peft model (torch fp32, adapters unmerged)."""
+    texts = [to_example(r)["text"] for r in read_jsonl(args.data / "intent" / "smp2017" / "dev.jsonl")][:200]
+    figures = {"version": str(version), "utterances": len(texts),
+               "mean_chars": statistics.mean(len(t) for t in texts)}
+    for engine in ("onnx-int8", "torch-fp32"):
+        runtime = NluRuntime(version, threads=1, engine=None if engine == "onnx-int8" else engine)
+        for label, slots in (("predict", True), ("intent_only", False)):
+            for text in texts[:20]:
+                runtime.predict(text, slots=slots)
+            samples, cpu = [], []
+            for text in texts:
+                started, cpu_started = time.perf_counter(), time.thread_time()
+                runtime.predict(text, slots=slots)
+                samples.append(time.perf_counter() - started)
+                cpu.append(time.thread_time() - cpu_started)
+            # wall time includes waiting for a core on a loaded machine; CPU time of the calling thread does not
+            figures[f"{engine}_{label}"] = {**percentiles(samples),
+                                            **{f"cpu_{k}": v for k, v in percentiles(cpu).items()}}
+            log("latency", engine, label, figures[f"{engine}_{label}"])
+    return figures
+
+
+MEMORY_CHILD = """
+import json, resource, sys, psutil
+from nlu.runtime import get_runtime
+process = psutil.Process()
+before = process.memory_info().rss
+for folder in sys.argv[1:]:
+    get_runtime(folder).predict("我想买两台工业泵")
+after = process.memory_info().rss
+print(json.dumps({"rss_before_mb": before / 2**20, "rss_after_mb": after / 2**20,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run_memory(args, version: Path, bots: int = 20) -> dict:
+    """A fresh process loads `bots` distinct copies of a version folder (own ONNX files, same base embeddings)."""
+    folder = args.work / f"bots-{version.name}"
+    shutil.rmtree(folder, ignore_errors=True)
+    copies = []
+    for i in range(bots):
+        shutil.copytree(version, folder / f"bot{i:02d}")
+        copies.append(str(folder / f"bot{i:02d}"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, *copies], env=env, capture_output=True, text=True,
+                         check=True)
+    figures = {"bots": bots, "version": str(version), **json.loads(out.stdout.strip().splitlines()[-1])}
+    figures["per_bot_mb"] = (figures["rss_after_mb"] - figures["rss_before_mb"]) / bots
+    log("memory", figures)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", choices=PARTS, help="parts to run (default: all)")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/salesstudio-bench-nlu"))
+    parser.add_argument("--base", default=os.environ.get("NLU_BASE_MODEL"), help="base model folder")
+    parser.add_argument("--version", type=Path, help="existing version folder for latency/memory")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads for training (2 threads on a shared 2-core machine waste CPU spinning)")
+    parser.add_argument("--limit", type=int, help="use only the first N rows of each file (smoke runs)")
+    args = parser.parse_args()
+    parts = args.only or list(PARTS)
+    args.work.mkdir(parents=True, exist_ok=True)
+    base = resolve_base_model(args.base, args.work)
+    results: dict = {"base_model": str(base), "cpus": os.cpu_count(), "train_threads": args.threads,
+                     "load_average_start": os.getloadavg()}
+    for name in ("smp2017", "cais"):
+        if name in parts:
+            results[name] = run_dataset(name, args, base)
+    version = args.version or next((Path(results[n]["version"]) for n in ("smp2017", "cais") if n in results),
+                                   args.work / "version-smp2017")
+    if "latency" in parts:
+        results["latency"] = run_latency(args, version)
+    if "memory" in parts:
+        results["memory"] = run_memory(args, version)
+    results["load_average_end"] = os.getloadavg()
+    results["bench_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Voice benchmark: Whisper base CER/RTF on shared/data/speech/zh_dev (never copied into the repo) and TTS speed.
+
+Prints one JSON object. Parts (select with --only, repeatable):
+- asr: CER per subset and overall without the dialect prompt, with it, with it + sales hot words, with greedy
+  decoding, and on telephone-band copies (sox: 8 kHz, 300–3400 Hz, μ-law, decoded back to 16 kHz); RTF of each
+  batch run (target ≤ 0.25).
+- tts: time to first audio and RTF per engine (espeak-ng Mandarin and Cantonese; coqui-tts on TTS_MODEL when set,
+  else a full-size VITS with random weights, which measures speed only: its speech is noise of arbitrary length).
+
+    nice .venv/bin/python bench/voice.py --only asr
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import ctranslate2  # noqa: E402
+
+from voice.asr import WhisperEngine, resolve_asr_model  # noqa: E402
+from voice.asr_eval import evaluate_tsv  # noqa: E402
+from voice.audio import decode  # noqa: E402
+from voice.tts import EspeakEngine, TtsEngine  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "speech" / "zh_dev" / "transcripts.tsv"
+PARTS = ("asr", "tts")
+SALES_HOT_WORDS = ("工业泵", "离心泵", "扬程", "流量", "报价", "现货", "售后", "物流", "转人工")
+SCRIPTS = (
+    "您好，我是华东工业泵的销售顾问小王。请问您现在方便说话吗？",
+    "我们这款离心泵扬程五十米，流量每小时二十立方。价格是两万五千元，本月下单还送安装调试。",
+    "好的，我稍后把报价发到您的手机上。感谢您的接听，再见！",
+)
+
+
+def log(*args: Any) -> None:
+    print(*args, file=sys.stderr, flush=True)
+
+
+def telephone_band(path: Path) -> Any:
+    """Decode `path` after a round trip through an 8 kHz μ-law, 300–3400 Hz telephone channel (sox)."""
+    with tempfile.TemporaryDirectory() as folder:
+        narrow = Path(folder) / "phone.wav"
+        subprocess.run(["sox", str(path), "-r", "8000", "-c", "1", "-e", "mu-law", "-t", "wav", str(narrow),
+                        "sinc", "300-3400"], check=True, capture_output=True)
+        return decode(narrow)
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The figures of an evaluate_tsv result, plus CER without the Wu clips (beyond Whisper base)."""
+    kept = [item for item in result["items"] if item["subset"] != "wu"]
+    out = {key: result[key] for key in ("n", "cer", "cer_by_subset", "rtf", "seconds_audio", "seconds_processing")}
+    out["cer_without_wu"] = round(_weighted_cer(kept), 4)
+    return out
+
+
+def _weighted_cer(items: list[dict[str, Any]]) -> float:
+    from voice.cer import edit_distance, normalize
+
+    edits = chars = 0
+    for item in items:
+        ref = normalize(item["reference"])
+        edits += edit_distance(ref, normalize(item["hypothesis"]))
+        chars += len(ref)
+    return edits / chars if chars else 0.0
+
+
+def bench_asr(table: Path, model_dir: Path, runs: list[str]) -> dict[str, Any]:
+    configs = {
+        "no_prompt": (dict(use_prompt=False), (), None),
+        "prompt": (dict(use_prompt=True), (), None),
+        "prompt_hot_words": (dict(use_prompt=True), SALES_HOT_WORDS, None),
+        "greedy_prompt": (dict(use_prompt=True, beam_size=1), (), None),
+        "telephone_prompt": (dict(use_prompt=True), (), telephone_band),
+        "telephone_no_prompt": (dict(use_prompt=False), (), telephone_band),
+    }
+    out: dict[str, Any] = {"model": str(model_dir), "hot_words": list(SALES_HOT_WORDS)}
+    for name in runs:
+        options, hot_words, load = configs[name]
+        log(f"asr: {name} …")
+        ctranslate2.set_random_seed(0)  # the temperature fallback samples: same seed, comparable runs
+        result = evaluate_tsv(table, WhisperEngine(model_dir, **options), hot_words=hot_words, load=load)
+        out[name] = summary(result)
+        log(f"asr: {name} cer={result['cer']} rtf={result['rtf']}")
+    return out
+
+
+def time_engine(engine: TtsEngine, voice: str | None) -> dict[str, Any]:
+    """Time to first audio (first sentence) and RTF over SCRIPTS."""
+    first_audio, synth_seconds, audio_seconds = [], 0.0, 0.0
+    for text in SCRIPTS:
+        started = time.perf_counter()
+        for index, chunk in enumerate(engine.synthesize(text, voice=voice)):
+            if index == 0:
+                first_audio.append(time.perf_counter() - started)
+            audio_seconds += chunk.duration
+        synth_seconds += time.perf_counter() - started
+    return {"first_audio_ms": [round(1000 * s, 1) for s in first_audio],
+            "first_audio_ms_mean": round(1000 * sum(first_audio) / len(first_audio), 1),
+            "rtf": round(synth_seconds / audio_seconds, 4), "seconds_audio": round(audio_seconds, 2)}
+
+
+def random_vits(dest: Path) -> Path:
+    """A VITS with coqui's default (full) dimensions and random weights, espeak phonemes, 22.05 kHz."""
+    from voice.coqui import install_torchaudio_placeholders
+
+    install_torchaudio_placeholders()
+    import torch
+    from TTS.tts.configs.vits_config import VitsConfig
+    from TTS.tts.models.vits import Vits, VitsArgs
+
+    torch.manual_seed(0)
+    config = VitsConfig(model_args=VitsArgs(init_discriminator=False), use_phonemes=True, phonemizer="espeak",
+                        phoneme_language="cmn-latn-pinyin", text_cleaner="multilingual_cleaners")
+    model = Vits.init_from_config(config)
+    torch.save({"model": model.state_dict()}, dest / "model.pth")
+    config.save_json(str(dest / "config.json"))
+    return dest
+
+
+def bench_tts() -> dict[str, Any]:
+    espeak = EspeakEngine()
+    out: dict[str, Any] = {"espeak_mandarin": time_engine(espeak, "mandarin"),
+                           "espeak_cantonese": time_engine(espeak, "cantonese")}
+    from voice.coqui import CoquiEngine
+
+    with tempfile.TemporaryDirectory() as folder:
+        configured = os.environ.get("TTS_MODEL")
+        model_dir = Path(configured) if configured else random_vits(Path(folder))
+        started = time.perf_counter()
+        engine = CoquiEngine(model_dir)
+        load_seconds = time.perf_counter() - started
+        out["coqui"] = time_engine(engine, None) | {
+            "load_seconds": round(load_seconds, 2),
+            "model": configured or "VITS default dimensions, random weights (speed only)",
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--table", type=Path, default=DATA)
+    parser.add_argument("--only", action="append", choices=PARTS)
+    parser.add_argument("--runs", nargs="+", default=["no_prompt", "prompt", "prompt_hot_words", "greedy_prompt",
+                                                      "telephone_prompt", "telephone_no_prompt"])
+    args = parser.parse_args()
+    parts = args.only or list(PARTS)
+    data_dir = Path(os.environ.get("SALESSTUDIO_DATA_DIR", ROOT / "var"))
+    report: dict[str, Any] = {"cpu_count": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]}
+    if "asr" in parts:
+        model_dir = resolve_asr_model(os.environ.get("ASR_MODEL"), data_dir)
+        report["asr"] = bench_asr(args.table, model_dir, args.runs)
+    if "tts" in parts:
+        report["tts"] = bench_tts()
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,310 @@
+"""The compiler's analyses: resolve each node's exits, then check structure, reachability, loops and slot dataflow.
+
+Every finding is a `messages.Diagnostic`; nothing here raises on a parsed graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flows import conditions, messages
+from flows.graph import TERMINAL_KINDS, Edge, Graph, Node, template_slots
+
+# Which condition types may leave each kind of node.
+ALLOWED_EXITS = {
+    "start": ("default", "intent"), "say": ("default",), "ask": ("filled", "default", "fallback", "intent"),
+    "branch": ("intent", "no_match", "silence", "default"), "condition": ("expr", "default"), "transfer": (), "end": (),
+}
+# Where an edge of a (kind, condition type) lands in the compiled node's exits; intent and expr edges are collected.
+_EXIT_KEY = {("start", "default"): "next", ("say", "default"): "next", ("ask", "filled"): "filled",
+             ("ask", "default"): "filled", ("ask", "fallback"): "fallback", ("branch", "no_match"): "no_match",
+             ("branch", "silence"): "silence", ("branch", "default"): "default", ("condition", "default"): "default"}
+_REQUIRED_EXIT = {"start": "next", "say": "next", "ask": "filled", "condition": "default"}
+TEXT_FIELDS = ("texts", "prompts", "reprompts")
+
+
+@dataclass(frozen=True, slots=True)
+class BotSchema:
+    """The bot's intents (name → is_global) and slots (name → type), in definition order."""
+
+    intents: dict[str, bool] = field(default_factory=dict)
+    slots: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Analysis:
+    graph: Graph
+    schema: BotSchema
+    nodes: dict[str, Node] = field(default_factory=dict)
+    exits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    global_intents: dict[str, str] = field(default_factory=dict)
+    start: str | None = None
+    diagnostics: list[messages.Diagnostic] = field(default_factory=list)
+
+    def report(self, code: str, node: Node | None = None, edge: Edge | None = None, **params: Any) -> None:
+        self.diagnostics.append(messages.make(code, node.id if node else None, edge.id if edge else None,
+                                              title=node.title if node else "", **params))
+
+
+def analyse(graph: Graph, schema: BotSchema) -> Analysis:
+    """Run every check on `graph`; the result holds the resolved exits and all diagnostics in a stable order."""
+    analysis = Analysis(graph, schema, nodes={node.id: node for node in graph.nodes},
+                        exits={node.id: empty_exits(node.kind) for node in graph.nodes})
+    _check_starts(analysis)
+    for node in graph.nodes:
+        _check_content(analysis, node)
+    for edge in graph.edges:
+        _add_exit(analysis, edge)
+    for node in graph.nodes:
+        _check_exits(analysis, node)
+    _check_globals(analysis)
+    if analysis.start is not None:
+        successors = {node.id: _successors(analysis, node) for node in graph.nodes}
+        # Global handlers hang visibly off the start node, so they count as reached even in a flow that never listens.
+        reachable = _reachable([analysis.start, *analysis.global_intents.values()], successors)
+        for node in graph.nodes:
+            if node.id not in reachable and node.kind != "start":
+                analysis.report("unreachable", node)
+        _check_loops(analysis, reachable)
+        _check_templates(analysis, reachable, _surely_set(analysis, reachable, successors))
+    return analysis
+
+
+def empty_exits(kind: str) -> dict[str, Any]:
+    """The exits of a compiled node of `kind`, all unset."""
+    return {"start": {"next": None}, "say": {"next": None}, "ask": {"filled": None, "fallback": None, "intents": {}},
+            "branch": {"intents": {}, "no_match": None, "silence": None, "default": None},
+            "condition": {"cases": [], "default": None}, "transfer": {}, "end": {}}[kind]
+
+
+def _check_starts(analysis: Analysis) -> None:
+    starts = [node for node in analysis.graph.nodes if node.kind == "start"]
+    if not starts:
+        analysis.report("no_start")
+    elif len(starts) == 1:
+        analysis.start = starts[0].id
+    for node in starts if len(starts) > 1 else ():
+        analysis.report("multiple_starts", node, count=len(starts))
+
+
+def _check_content(analysis: Analysis, node: Node) -> None:
+    if node.kind == "say" and not node.texts:
+        analysis.report("missing_text", node)
+    if node.kind == "ask" and not node.slots:
+        analysis.report("missing_slots", node)
+    if node.kind == "ask" and not node.prompts:
+        analysis.report("missing_prompt", node)
+    if node.kind == "end" and node.outcome is None:
+        analysis.report("missing_outcome", node)
+    for slot in node.slots:
+        if slot not in analysis.schema.slots:
+            analysis.report("unknown_slot", node, slot=slot)
+    for name in TEXT_FIELDS:
+        for number, text in enumerate(getattr(node, name), 1):
+            if not text.strip():
+                analysis.report("blank_text", node, field=name, field_zh=messages.FIELD_ZH[name], number=number)
+
+
+def _add_exit(analysis: Analysis, edge: Edge) -> None:
+    source = analysis.nodes[edge.source]
+    kind, ctype = source.kind, edge.condition.type
+    if kind in TERMINAL_KINDS:
+        analysis.report("exit_from_terminal", source, edge)
+        return
+    if ctype not in ALLOWED_EXITS[kind]:
+        analysis.report("edge_not_allowed", source, edge, kind=kind, kind_zh=messages.KIND_ZH[kind], type=ctype,
+                        type_zh=messages.EXIT_ZH[ctype])
+        return
+    exits = analysis.exits[source.id]
+    if ctype == "intent":
+        _add_intent(analysis, source, edge, analysis.global_intents if kind == "start" else exits["intents"])
+    elif ctype == "expr":
+        _add_case(analysis, source, edge, exits["cases"])
+    elif exits[_EXIT_KEY[kind, ctype]] is not None:
+        name = "filled" if kind == "ask" else ctype  # on an ask, "default" is another name for "filled"
+        analysis.report("duplicate_exit", source, edge, what=f"“{name}”", what_zh=f"“{messages.EXIT_ZH[name]}”")
+    else:
+        exits[_EXIT_KEY[kind, ctype]] = edge.target
+
+
+def _add_intent(analysis: Analysis, source: Node, edge: Edge, intents: dict[str, str]) -> None:
+    intent = edge.condition.intent
+    if intent not in analysis.schema.intents:
+        analysis.report("unknown_intent", source, edge, intent=intent)
+    elif intent in intents:
+        analysis.report("duplicate_exit", source, edge, what=f"the intent “{intent}”", what_zh=f"意图“{intent}”的")
+    else:
+        intents[intent] = edge.target
+
+
+def _add_case(analysis: Analysis, source: Node, edge: Edge, cases: list[dict]) -> None:
+    text = edge.condition.expr
+    try:
+        ast = conditions.parse(text)
+    except conditions.ConditionError as error:
+        analysis.report("bad_expression", source, edge, expr=text, error=error.message_en, error_zh=error.message_zh)
+        return
+    unknown = sorted(conditions.slot_names(ast) - analysis.schema.slots.keys())
+    for slot in unknown:
+        analysis.report("unknown_slot", source, edge, slot=slot)
+    if not unknown:
+        cases.append({"expr": text, "ast": ast, "target": edge.target})
+
+
+def _check_exits(analysis: Analysis, node: Node) -> None:
+    exits = analysis.exits[node.id]
+    required = _REQUIRED_EXIT.get(node.kind)
+    if required and exits[required] is None:
+        name = "default" if required == "next" else required
+        analysis.report("dead_end", node, exit=f"“{name}” exit", exit_zh=f"缺少“{messages.EXIT_ZH[name]}”出口")
+    retries = node.max_retries if node.max_retries is not None else analysis.graph.settings.max_retries
+    if node.kind == "ask" and exits["fallback"] is None:
+        analysis.report("missing_fallback", node, retries=retries)
+    if node.kind != "branch":
+        return
+    if not exits["intents"] and not any(exits[key] for key in ("no_match", "silence", "default")):
+        analysis.report("dead_end", node, exit="exits at all", exit_zh="没有任何出口")
+        return
+    if exits["no_match"] is None and exits["default"] is None:
+        analysis.report("no_match_unhandled", node, retries=retries)
+    if exits["silence"] is None and exits["default"] is None:
+        analysis.report("silence_unhandled", node, retries=retries)
+
+
+def _check_globals(analysis: Analysis) -> None:
+    if analysis.start is None:
+        return
+    start = analysis.nodes[analysis.start]
+    for intent, is_global in analysis.schema.intents.items():
+        if is_global and intent not in analysis.global_intents:
+            analysis.report("global_intent_unhandled", start, intent=intent)
+
+
+def _successors(analysis: Analysis, node: Node) -> list[tuple[str, frozenset[str]]]:
+    """(target, slots surely set by taking that exit) for every exit of `node`, global intent handlers included."""
+    exits, found = analysis.exits[node.id], []
+    if node.kind in ("start", "say"):
+        found.append((exits["next"], frozenset()))
+    elif node.kind == "ask":
+        found += [(exits["filled"], frozenset(node.slots)), (exits["fallback"], frozenset())]
+        found += [(target, frozenset()) for target in exits["intents"].values()]
+    elif node.kind == "branch":
+        found += [(target, frozenset()) for target in exits["intents"].values()]
+        found += [(exits[key], frozenset()) for key in ("no_match", "silence", "default")]
+    elif node.kind == "condition":
+        earlier_false: set[str] = set()  # a case is taken only when every earlier case was false
+        for case in exits["cases"]:
+            found.append((case["target"], frozenset(conditions.implied_filled(case["ast"]) | earlier_false)))
+            earlier_false |= conditions.implied_filled(case["ast"], outcome=False)
+        found.append((exits["default"], frozenset(earlier_false)))
+    if node.listens:
+        found += [(target, frozenset()) for target in analysis.global_intents.values()]
+    return [(target, slots) for target, slots in found if target is not None]
+
+
+def _reachable(roots: list[str], successors: dict[str, list]) -> set[str]:
+    seen, todo = set(roots), list(roots)
+    while todo:
+        for target, _ in successors[todo.pop()]:
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def _surely_set(analysis: Analysis, reachable: set[str], successors: dict[str, list]) -> dict[str, frozenset[str]]:
+    """Forward must-analysis: the slots set on entry to each reachable node along every path from the start."""
+    everything = frozenset(analysis.schema.slots) | {slot for node in analysis.graph.nodes for slot in node.slots}
+    entry = {node_id: everything for node_id in reachable}
+    entry[analysis.start] = frozenset()
+    todo = [analysis.start]
+    while todo:
+        node_id = todo.pop()
+        for target, added in successors[node_id]:
+            narrowed = entry[target] & (entry[node_id] | added)
+            if narrowed != entry[target]:
+                entry[target] = narrowed
+                todo.append(target)
+    return entry
+
+
+def _check_templates(analysis: Analysis, reachable: set[str], entry: dict[str, frozenset[str]]) -> None:
+    for node in analysis.graph.nodes:
+        if node.id not in reachable:
+            continue
+        used = dict.fromkeys(slot for name in TEXT_FIELDS for text in getattr(node, name)
+                             for slot in template_slots(text))
+        for slot in used:
+            if slot not in analysis.schema.slots:
+                analysis.report("unknown_slot", node, slot=slot)
+            elif slot not in entry[node.id]:
+                analysis.report("slot_maybe_unset", node, slot=slot)
+
+
+def _check_loops(analysis: Analysis, reachable: set[str]) -> None:
+    """Cycles made only of exits taken without listening (ask nodes are passed when their slots are filled)."""
+    order = [node.id for node in analysis.graph.nodes if node.id in reachable]
+    passing = {node_id: _passing_targets(analysis, analysis.nodes[node_id]) for node_id in order}
+    for component in _strongly_connected(order, passing):
+        first = component[0]
+        if len(component) > 1 or first in passing[first]:
+            members = sorted(component, key=order.index)
+            analysis.report("loop_without_listening", analysis.nodes[members[0]], nodes=", ".join(members))
+
+
+def _passing_targets(analysis: Analysis, node: Node) -> list[str]:
+    exits = analysis.exits[node.id]
+    if node.kind in ("start", "say"):
+        targets = [exits["next"]]
+    elif node.kind == "condition":
+        targets = [case["target"] for case in exits["cases"]] + [exits["default"]]
+    elif node.kind == "ask":
+        targets = [exits["filled"]]
+    else:
+        targets = []
+    return [target for target in targets if target is not None]
+
+
+def _strongly_connected(order: list[str], successors: dict[str, list[str]]) -> list[list[str]]:
+    """Tarjan's algorithm, iterative so that long chains cannot exhaust Python's recursion limit."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+    for root in order:
+        if root in index:
+            continue
+        work = [(root, iter(successors[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(successors[child])))
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    components.append(_pop_component(stack, on_stack, node))
+    return components
+
+
+def _pop_component(stack: list[str], on_stack: set[str], root: str) -> list[str]:
+    component = []
+    while True:
+        member = stack.pop()
+        on_stack.discard(member)
+        component.append(member)
+        if member == root:
+            return component

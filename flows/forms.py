@@ -1,0 +1,168 @@
+"""The side-panel forms: one node, one edge's condition. Rendered and validated by the server, fed with the JSON the
+canvas holds; `to_json()` gives back the fields for `services.check_node`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from flows import conditions
+from flows.checks import ALLOWED_EXITS
+from flows.graph import KIND_FIELDS, MAX_LIST, MAX_TEXT, OUTCOMES
+
+KIND_LABELS = {"start": _("Start"), "say": _("Say"), "ask": _("Ask"), "branch": _("Listen & branch"),
+               "condition": _("Condition"), "transfer": _("Transfer to human"), "end": _("End")}
+KIND_ICONS = {"start": "play-circle-fill", "say": "chat-left-text-fill", "ask": "question-circle-fill",
+              "branch": "signpost-split-fill", "condition": "funnel-fill", "transfer": "headset",
+              "end": "stop-circle-fill"}
+CONDITION_LABELS = {"default": _("Default"), "intent": _("Intent"), "no_match": _("No match"),
+                    "silence": _("Silence"), "expr": _("Expression"), "filled": _("Slots filled"),
+                    "fallback": _("Fallback (retries used up)")}
+_SPLIT = re.compile(r"[,，、;；\s]+")
+
+
+class VariantsWidget(forms.Textarea):
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
+
+
+class VariantsField(forms.Field):
+    """A list of texts posted as repeated fields of one name (one textarea per variant); blank ones are dropped."""
+
+    widget = VariantsWidget
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def prepare_value(self, value: Any) -> list[str]:
+        return list(value or []) or [""]
+
+    def to_python(self, value: Any) -> list[str]:
+        return [str(item).strip() for item in value or [] if str(item).strip()]
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        if len(value) > MAX_LIST:
+            raise forms.ValidationError(_("At most %(n)d variants.") % {"n": MAX_LIST})
+        if any(len(item) > MAX_TEXT for item in value):
+            raise forms.ValidationError(_("A variant is longer than %(n)d characters.") % {"n": MAX_TEXT})
+
+
+class WordsField(forms.CharField):
+    """Hot words typed on one line, separated by spaces, commas or 、."""
+
+    def prepare_value(self, value: Any) -> str:
+        return "、".join(value) if isinstance(value, list | tuple) else value or ""
+
+    def to_python(self, value: Any) -> list[str]:
+        return list(dict.fromkeys(word for word in _SPLIT.split(str(value or "")) if word))[:MAX_LIST]
+
+
+class NodeForm(forms.Form):
+    """The fields of one node of `kind`; fields the kind does not have are removed."""
+
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    texts = VariantsField(label=_("Script"), help_text=_("One variant per box; the robot picks one at random."))
+    slots = forms.MultipleChoiceField(label=_("Slots to collect"), required=False,
+                                      widget=forms.CheckboxSelectMultiple)
+    prompts = VariantsField(label=_("Prompt"))
+    reprompts = VariantsField(label=_("Re-prompt"), help_text=_("Said when the answer was not understood."))
+    max_retries = forms.IntegerField(label=_("Max retries"), min_value=0, max_value=10, required=False,
+                                     help_text=_("Empty: the flow's default."))
+    barge_in = forms.BooleanField(label=_("Customer may interrupt (barge-in)"), required=False)
+    silence_timeout_ms = forms.IntegerField(label=_("Silence timeout (ms)"), min_value=500, max_value=120_000,
+                                            required=False, help_text=_("Empty: the flow's default."))
+    hot_words = WordsField(label=_("ASR hot words"), required=False, help_text=_("Separated by spaces or 、"))
+    queue = forms.CharField(label=_("Agent queue"), max_length=100, required=False)
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False,
+                                choices=[("", "—")] + [(o, o) for o in OUTCOMES])
+
+    def __init__(self, kind: str, slot_names: list[str], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        keep = {"title", *KIND_FIELDS[kind]}
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        _style(self)
+        if "slots" in self.fields:
+            current = [s for s in self.initial.get("slots", []) if s not in slot_names]
+            self.fields["slots"].choices = [(s, s) for s in [*slot_names, *current]]
+
+    def to_json(self) -> dict:
+        """The cleaned fields in graph JSON form (empty optional values left out)."""
+        data = {"title": self.cleaned_data["title"]}
+        for name in KIND_FIELDS[self.kind]:
+            value = self.cleaned_data.get(name)
+            if value not in (None, "") or isinstance(value, bool | list):
+                data[name] = value
+        return data
+
+
+def _style(form: forms.Form) -> None:
+    """Bootstrap classes on the widgets (the panel is narrow: small controls)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
+            widget.attrs["class"] = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            widget.attrs["class"] = "form-select form-select-sm"
+        else:
+            widget.attrs["class"] = "form-control form-control-sm"
+
+
+def node_initial(node: dict) -> dict:
+    initial = {key: value for key, value in node.items() if key not in ("id", "kind", "position")}
+    initial.setdefault("barge_in", True)
+    return initial
+
+
+class EdgeForm(forms.Form):
+    type = forms.ChoiceField(label=_("Condition"))
+    intent = forms.ChoiceField(label=_("Intent"), required=False)
+    expr = forms.CharField(label=_("Expression"), max_length=1000, required=False,
+                           help_text=_("E.g. 扬程 > 50 and filled(型号)"))
+
+    def __init__(self, source_kind: str, intent_names: list[str], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = list(ALLOWED_EXITS.get(source_kind, ())) or list(CONDITION_LABELS)
+        current = self.initial.get("type")
+        if current and current not in allowed:
+            allowed.append(current)
+        self.fields["type"].choices = [(t, CONDITION_LABELS[t]) for t in allowed]
+        extra = [self.initial["intent"]] if self.initial.get("intent") not in [None, *intent_names] else []
+        self.fields["intent"].choices = [("", "—")] + [(i, i) for i in [*intent_names, *extra]]
+        _style(self)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        kind = data.get("type")
+        if kind == "intent" and not data.get("intent"):
+            self.add_error("intent", _("Choose an intent."))
+        if kind == "expr":
+            self._check_expr(data.get("expr", ""))
+        return data
+
+    def _check_expr(self, text: str) -> None:
+        if not text.strip():
+            self.add_error("expr", _("Write a condition."))
+            return
+        try:
+            conditions.parse(text)
+        except conditions.ConditionError as error:
+            zh = (get_language() or "").startswith("zh")
+            self.add_error("expr", error.message_zh if zh else error.message_en)
+
+    def to_json(self) -> dict:
+        kind = self.cleaned_data["type"]
+        condition = {"type": kind}
+        if kind == "intent":
+            condition["intent"] = self.cleaned_data["intent"]
+        if kind == "expr":
+            condition["expr"] = self.cleaned_data["expr"].strip()
+        return condition

@@ -1,0 +1,258 @@
+"""A pure, deterministic interpreter of compiled programs: (program, state, event) → (new state, actions).
+
+State (JSON-serialisable; treat it as opaque and hand it back unchanged)::
+
+    {"program": first 16 hex digits of the program checksum, "node": current node id, "slots": {name: value},
+     "retries": {node id: failed turns there}, "turns": int, "ended": bool, "outcome": str | None,
+     "seed": int, "counter": int}
+
+Events: {"type": "user", "text": str, "intent"?: str | None, "confidence"?: float (default 1.0),
+"slots"?: {name: str | int | float | None}} — the DST's complete slot values after the turn, replacing the previous
+ones (None or "" = unset; without "slots" the values are kept) — {"type": "silence"}, {"type": "barge_in"} (the pipeline
+already knows from the listen action whether to stop the audio, so the runtime changes nothing) and {"type": "hangup"}.
+
+Actions: {"type": "say", "text", "node"}, {"type": "listen", "node", "barge_in", "silence_timeout_ms", "hot_words",
+"expected_slots"}, {"type": "transfer", "node", "text"?, "queue"?}, {"type": "end", "node", "outcome"}.
+
+Between steps the call always rests on a listening node (ask or branch) or has ended. On a user turn: an intent
+below the confidence threshold counts as none; the node's own intent edge wins, then a global intent, then (ask) all
+slots filled → "filled" exit; anything else, and every silence, is a failed turn. A failed turn at a branch follows its
+no_match / silence exit, else (no_match only) its default exit, else re-prompts; at an ask it re-prompts. Failed turns
+count per node over the whole call; once they exceed max_retries the node's fallback (ask) or default (branch) exit is
+taken, or the call ends with outcome 回访. An ask whose slots are all filled when entered is passed without asking.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flows.conditions import evaluate, is_filled
+from flows.graph import TEMPLATE
+
+HANGUP_OUTCOME = "挂断"
+TRANSFER_OUTCOME = "转人工"
+GIVE_UP_OUTCOME = "回访"
+_EVENT_FIELDS = {"user": {"type", "text", "intent", "confidence", "slots"}, "silence": {"type"},
+                 "barge_in": {"type"}, "hangup": {"type"}}
+_MASK = (1 << 64) - 1
+
+
+class CallEnded(RuntimeError):
+    """An event arrived after the call had ended."""
+
+
+class EventError(ValueError):
+    """An event that does not have the documented shape."""
+
+
+class ProgramError(ValueError):
+    """A program that is not a compiled program, or a state that does not belong to it."""
+
+
+def start(program: dict, seed: int = 0) -> tuple[dict, list[dict]]:
+    """Begin a call: follow the flow from the start node to the first listening (or terminal) node. `seed` (reduced
+    modulo 2**32) decides which script variants are said. Raises ProgramError on something that is not a program."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError("seed must be an integer")
+    if not isinstance(program, dict) or program.get("format") != 1 or program.get("start") not in program.get(
+            "nodes", {}) or not isinstance(program.get("checksum"), str):
+        raise ProgramError("not a compiled flow program")
+    state = {"program": program["checksum"][:16], "node": program["start"], "slots": {}, "retries": {}, "turns": 0,
+             "ended": False, "outcome": None, "seed": seed % (1 << 32), "counter": 0}
+    actions: list[dict] = []
+    _enter(program, state, program["start"], actions)
+    return state, actions
+
+
+def step(program: dict, state: dict, event: dict) -> tuple[dict, list[dict]]:
+    """Apply one event; returns a new state (the given one is not modified) and the actions to perform in order.
+    Raises CallEnded once the call has ended, EventError on a malformed event, ProgramError when `state` does not come
+    from this program."""
+    node = _current_node(program, state)
+    if state["ended"]:
+        raise CallEnded(f"the call has already ended with outcome {state['outcome']}")
+    kind = _validate_event(event)
+    state = {**state, "slots": dict(state["slots"]), "retries": dict(state["retries"])}
+    actions: list[dict] = []
+    if kind == "hangup":
+        _finish(state, node["id"], HANGUP_OUTCOME, actions)
+    elif kind == "silence":
+        state["turns"] += 1
+        _fail_turn(program, state, node, "silence", actions)
+    elif kind == "user":
+        state["turns"] += 1
+        _on_user(program, state, node, event, actions)
+    return state, actions
+
+
+def _current_node(program: dict, state: dict) -> dict:
+    if not isinstance(state, dict) or not isinstance(program, dict) or state.get("program") != str(
+            program.get("checksum", ""))[:16]:
+        raise ProgramError("the state does not belong to this program")
+    node = program["nodes"].get(state.get("node"))
+    if node is None or (not state.get("ended") and node["kind"] not in ("ask", "branch")):
+        raise ProgramError(f"the state points at {state.get('node')!r}, which is not a listening node")
+    return node
+
+
+def _validate_event(event: Any) -> str:
+    if not isinstance(event, dict):
+        raise EventError("an event must be an object")
+    kind = event.get("type")
+    allowed = _EVENT_FIELDS.get(kind) if isinstance(kind, str) else None
+    if allowed is None:
+        raise EventError(f"unknown event type {kind!r}")
+    unknown = sorted(str(key) for key in event if key not in allowed)
+    if unknown:
+        raise EventError(f"unknown fields in a {kind} event: {', '.join(unknown)}")
+    if kind == "user":
+        _validate_user_event(event)
+    return kind
+
+
+def _validate_user_event(event: dict) -> None:
+    if not isinstance(event.get("text"), str):
+        raise EventError("a user event needs a text string")
+    if event.get("intent") is not None and not isinstance(event["intent"], str):
+        raise EventError("intent must be a string or null")
+    confidence = event.get("confidence", 1.0)
+    if not _is_number(confidence) or not 0 <= confidence <= 1:
+        raise EventError("confidence must be a number between 0 and 1")
+    slots = event.get("slots", {})
+    if not isinstance(slots, dict):
+        raise EventError("slots must be an object")
+    for name, value in slots.items():
+        if not isinstance(name, str):
+            raise EventError("slot names must be strings")
+        if value is not None and not isinstance(value, str) and not _is_number(value):
+            raise EventError(f"slot {name!r} must be a string, a number or null")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[dict]) -> None:
+    if "slots" in event:
+        state["slots"] = {name: value for name, value in event["slots"].items() if is_filled(value)}
+    intent = event.get("intent")
+    if intent is not None and event.get("confidence", 1.0) < program["settings"]["confidence_threshold"]:
+        intent = None
+    exits = node["exits"]
+    target = (exits["intents"].get(intent) or program["global_intents"].get(intent)) if intent else None
+    if target is None and node["kind"] == "ask" and _all_filled(node, state["slots"]):
+        target = exits["filled"]
+    if target is not None:
+        _enter(program, state, target, actions)
+        return
+    _fail_turn(program, state, node, "no_match", actions)
+
+
+def _fail_turn(program: dict, state: dict, node: dict, reason: str, actions: list[dict]) -> None:
+    """An unmatched or silent turn: count it, then follow the node's handling for it (see the module docstring)."""
+    exits = node["exits"]
+    count = state["retries"].get(node["id"], 0) + 1
+    state["retries"][node["id"]] = count
+    if count > node["max_retries"]:
+        target = exits.get("fallback") or exits.get("default")
+        if target is None:
+            _finish(state, node["id"], GIVE_UP_OUTCOME, actions)
+        else:
+            _enter(program, state, target, actions)
+        return
+    if node["kind"] == "branch":
+        target = exits[reason] or (exits["default"] if reason == "no_match" else None)
+        if target is not None:
+            _enter(program, state, target, actions)
+            return
+    _prompt(state, node, actions, retry=True)
+
+
+def _enter(program: dict, state: dict, node_id: str, actions: list[dict]) -> None:
+    """Walk from `node_id` through nodes that do not listen until a listening or terminal node."""
+    nodes = program["nodes"]
+    # The compiler rejects loops without listening; the bound keeps a hand-made program from hanging the call.
+    for _ in range(len(nodes) + 1):
+        node = nodes.get(node_id)
+        if node is None:
+            raise ProgramError(f"the program has no node {node_id!r}")
+        state["node"] = node_id
+        kind, exits = node["kind"], node["exits"]
+        if kind == "say":
+            actions.append({"type": "say", "text": _render(state, node["texts"]), "node": node_id})
+        if kind in ("start", "say"):
+            node_id = exits["next"]
+        elif kind == "condition":
+            node_id = next((case["target"] for case in exits["cases"] if evaluate(case["ast"], state["slots"])),
+                           exits["default"])
+        elif kind == "ask" and _all_filled(node, state["slots"]):
+            node_id = exits["filled"]
+        elif kind in ("ask", "branch"):
+            _prompt(state, node, actions, retry=False)
+            return
+        else:
+            _terminate(state, node, actions)
+            return
+    raise ProgramError("the program loops without listening")
+
+
+def _terminate(state: dict, node: dict, actions: list[dict]) -> None:
+    if node["kind"] == "transfer":
+        action = {"type": "transfer", "node": node["id"]}
+        if node["texts"]:
+            action["text"] = _render(state, node["texts"])
+        if node["queue"]:
+            action["queue"] = node["queue"]
+        actions.append(action)
+        state["ended"], state["outcome"] = True, TRANSFER_OUTCOME
+        return
+    if node["texts"]:
+        actions.append({"type": "say", "text": _render(state, node["texts"]), "node": node["id"]})
+    _finish(state, node["id"], node["outcome"], actions)
+
+
+def _finish(state: dict, node_id: str, outcome: str, actions: list[dict]) -> None:
+    actions.append({"type": "end", "node": node_id, "outcome": outcome})
+    state["ended"], state["outcome"] = True, outcome
+
+
+def _prompt(state: dict, node: dict, actions: list[dict], *, retry: bool) -> None:
+    texts = (node["reprompts"] or node["prompts"]) if retry else node["prompts"]
+    if texts:
+        actions.append({"type": "say", "text": _render(state, texts), "node": node["id"]})
+    listen = node["listen"]
+    expected = [slot for slot in node.get("slots", ()) if not is_filled(state["slots"].get(slot))]
+    actions.append({"type": "listen", "node": node["id"], "barge_in": listen["barge_in"],
+                    "silence_timeout_ms": listen["silence_timeout_ms"], "hot_words": list(listen["hot_words"]),
+                    "expected_slots": expected})
+
+
+def _all_filled(node: dict, slots: dict) -> bool:
+    return all(is_filled(slots.get(slot)) for slot in node["slots"])
+
+
+def _render(state: dict, texts: list[str]) -> str:
+    """Pick a variant from the state's seed and counter, then fill `{slot}` placeholders (unset slots say nothing)."""
+    text = texts[_mix(state["seed"], state["counter"]) % len(texts)] if len(texts) > 1 else texts[0]
+    state["counter"] += 1
+    slots = state["slots"]
+    return TEMPLATE.sub(lambda match: format_value(slots.get(match.group(1).strip())), text)
+
+
+def format_value(value: Any) -> str:
+    """How a slot value is spoken in a script: 50.0 → "50", None → ""."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _mix(seed: int, counter: int) -> int:
+    """splitmix64: a well-spread, platform-independent number from (seed, counter); `random` is not used because its
+    algorithm is not part of Python's stability guarantees."""
+    value = (seed + (counter + 1) * 0x9E3779B97F4A7C15) & _MASK
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
+    return value ^ (value >> 31)

@@ -1,0 +1,124 @@
+"""Evaluation reports for the intent classifier, the slot filler and the dialogue state tracker.
+
+Plain Python (no sklearn) so the reports are cheap to compute anywhere. Every report is a JSON-serialisable dict.
+Slot values compare after a normaliser `normalizer(slot, text) -> value`; the default folds case and drops spaces. A
+colleague's `nlu.normalize.normalize(slot_type, text)` fits once wrapped to map a slot name to its type.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+
+Normalizer = Callable[[str, str], object]
+
+
+def default_normalizer(slot: str, text: str) -> str:
+    """Case-folded text without whitespace (slot ignored)."""
+    return "".join(str(text).split()).casefold()
+
+
+def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    """Precision, recall and F1 from counts; 0.0 where undefined."""
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def intent_report(gold: Sequence[str], predicted: Sequence[str], *, labels: Sequence[str] | None = None,
+                  texts: Sequence[str] | None = None, max_errors: int = 200) -> dict:
+    """Accuracy, macro/weighted F1, per-intent precision/recall/F1/support, confusion matrix, misclassified examples.
+
+    `labels` fixes the order of the per-intent table and the confusion matrix (default: sorted gold ∪ predicted);
+    macro F1 averages over intents that occur in gold or predictions. Raises ValueError on length mismatch.
+    """
+    if len(gold) != len(predicted) or (texts is not None and len(texts) != len(gold)):
+        raise ValueError("gold, predicted and texts must have the same length")
+    order = list(labels) if labels is not None else sorted(set(gold) | set(predicted))
+    order += sorted((set(gold) | set(predicted)) - set(order))
+    pairs = Counter(zip(gold, predicted, strict=True))
+    per_intent = {}
+    for label in order:
+        tp = pairs[(label, label)]
+        support = sum(n for (g, _), n in pairs.items() if g == label)
+        predicted_n = sum(n for (_, p), n in pairs.items() if p == label)
+        per_intent[label] = {**prf(tp, predicted_n - tp, support - tp), "support": support}
+    active = [m for label, m in per_intent.items() if m["support"] or label in set(predicted)]
+    total = len(gold)
+    errors = [{"text": texts[i] if texts is not None else None, "gold": g, "predicted": p}
+              for i, (g, p) in enumerate(zip(gold, predicted, strict=True)) if g != p]
+    return {
+        "accuracy": sum(pairs[(label, label)] for label in order) / total if total else 0.0,
+        "macro_f1": sum(m["f1"] for m in active) / len(active) if active else 0.0,
+        "weighted_f1": sum(m["f1"] * m["support"] for m in active) / total if total else 0.0,
+        "per_intent": per_intent,
+        "confusion": {"labels": order, "matrix": [[pairs[(g, p)] for p in order] for g in order]},
+        "misclassified": errors[:max_errors],
+        "count": total,
+    }
+
+
+def slot_report(gold: Sequence[Sequence[Mapping]], predicted: Sequence[Sequence[Mapping]], *,
+                normalizer: Normalizer | None = None) -> dict:
+    """Micro precision/recall/F1 of slot values per utterance, plus the same per slot name.
+
+    Each utterance holds spans `{"slot", "value" | "text"}`; a predicted span is correct when the utterance's gold
+    spans contain the same slot with an equal normalised value (a multiset match, positions ignored).
+    """
+    if len(gold) != len(predicted):
+        raise ValueError("gold and predicted must have the same length")
+    norm = normalizer or default_normalizer
+    counts: dict[str, list[int]] = {}
+    for gold_spans, predicted_spans in zip(gold, predicted, strict=True):
+        g = Counter(_slot_value(s, norm) for s in gold_spans)
+        p = Counter(_slot_value(s, norm) for s in predicted_spans)
+        for key in set(g) | set(p):
+            tp = min(g[key], p[key])
+            entry = counts.setdefault(key[0], [0, 0, 0])
+            entry[0] += tp
+            entry[1] += p[key] - tp
+            entry[2] += g[key] - tp
+    tp, fp, fn = (sum(c[i] for c in counts.values()) for i in range(3))
+    per_slot = {slot: {**prf(*c), "support": c[0] + c[2]} for slot, c in sorted(counts.items())}
+    return {**prf(tp, fp, fn), "per_slot": per_slot, "count": len(gold)}
+
+
+def _slot_value(span: Mapping, norm: Normalizer) -> tuple[str, str]:
+    text = span.get("value") if span.get("value") not in (None, "") else span.get("text", "")
+    return span["slot"], repr(norm(span["slot"], text))
+
+
+def flatten_state(state: Mapping) -> dict[str, object]:
+    """`{domain: {slot: value}}` → `{"domain-slot": value}`; flat states pass through. Empty values are dropped."""
+    flat = {}
+    for key, value in state.items():
+        if isinstance(value, Mapping):
+            flat.update({f"{key}-{slot}": v for slot, v in value.items() if v not in (None, "", [])})
+        elif value not in (None, "", []):
+            flat[key] = value
+    return flat
+
+
+def dst_report(gold: Sequence[Sequence[Mapping]], predicted: Sequence[Sequence[Mapping]], *,
+               normalizer: Normalizer | None = None) -> dict:
+    """Joint goal accuracy and slot precision/recall/F1 of the tracked state, over every turn of every dialogue.
+
+    `gold[d][t]` and `predicted[d][t]` are the states after turn t of dialogue d (flat or nested by domain). A turn
+    counts for joint goal accuracy when the two normalised states are identical. Raises ValueError when the
+    dialogue or turn counts differ.
+    """
+    if len(gold) != len(predicted) or any(len(g) != len(p) for g, p in zip(gold, predicted, strict=True)):
+        raise ValueError("gold and predicted must have the same dialogues and turns")
+    norm = normalizer or default_normalizer
+    turns = joint = tp = fp = fn = 0
+    for gold_turns, predicted_turns in zip(gold, predicted, strict=True):
+        for g_state, p_state in zip(gold_turns, predicted_turns, strict=True):
+            g = {(k, repr(norm(k, str(v)))) for k, v in flatten_state(g_state).items()}
+            p = {(k, repr(norm(k, str(v)))) for k, v in flatten_state(p_state).items()}
+            turns += 1
+            joint += g == p
+            tp, fp, fn = tp + len(g & p), fp + len(p - g), fn + len(g - p)
+    scores = prf(tp, fp, fn)
+    return {"joint_goal_accuracy": joint / turns if turns else 0.0, "slot_precision": scores["precision"],
+            "slot_recall": scores["recall"], "slot_f1": scores["f1"], "turns": turns, "dialogues": len(gold)}

@@ -1,0 +1,150 @@
+"""Forms of the NLU pages: intents, slots (values with synonyms, prompts), examples, imports and training."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from nlu.models import Intent, Slot, SlotType
+
+TARGET_CHOICES = [("query", "query"), ("key", "key"), ("value", "value"), ("dense", "dense")]
+
+
+class BotScopedForm(forms.ModelForm):
+    """A model form whose name must be unique within the bot."""
+
+    def __init__(self, *args, bot, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.bot = bot
+        for field in self.fields.values():
+            css = "form-check-input" if isinstance(field.widget, forms.CheckboxInput) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        others = self._meta.model.objects.filter(bot=self.bot, name=name).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError(_("This name is already used in this bot."))
+        return name
+
+    def save(self, commit: bool = True):  # noqa: ANN201
+        self.instance.bot = self.bot
+        return super().save(commit)
+
+
+class IntentForm(BotScopedForm):
+    class Meta:
+        model = Intent
+        fields = ["name", "description", "is_global"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class SlotForm(BotScopedForm):
+    values_text = forms.CharField(
+        label=_("Values and synonyms"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Enumerations: one value a line, then its synonyms and dialect variants after a colon, "
+                    "separated by commas: <code>离心泵: 离心式水泵, 离心式</code>"))
+    prompts_text = forms.CharField(label=_("Prompts"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                   help_text=_("What the bot asks to collect this slot, one variant a line."))
+
+    class Meta:
+        model = Slot
+        fields = ["name", "type", "unit"]
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["type"].widget.attrs["class"] = "form-select"
+        if self.instance.pk and not self.is_bound:
+            self.initial["values_text"] = format_values(self.instance.values)
+            self.initial["prompts_text"] = "\n".join(self.instance.prompts)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        data["values"] = parse_values(data.get("values_text", ""))
+        if data.get("type") == SlotType.ENUM and not data["values"]:
+            self.add_error("values_text", _("An enumeration needs at least one value."))
+        data["prompts"] = [p.strip() for p in data.get("prompts_text", "").splitlines() if p.strip()]
+        return data
+
+    def save(self, commit: bool = True) -> Slot:
+        self.instance.values = self.cleaned_data["values"]
+        self.instance.prompts = self.cleaned_data["prompts"]
+        return super().save(commit)
+
+
+def parse_values(text: str) -> list[dict]:
+    """`离心泵: 离心式水泵, 离心式` lines → [{"value": "离心泵", "synonyms": ["离心式水泵", "离心式"]}]."""
+    values = []
+    for line in (text or "").splitlines():
+        value, _sep, synonyms = line.replace("：", ":").partition(":")
+        if value.strip():
+            values.append({"value": value.strip(),
+                           "synonyms": [s.strip() for s in synonyms.replace("，", ",").split(",") if s.strip()]})
+    return values
+
+
+def format_values(values: list) -> str:
+    lines = []
+    for item in values or []:
+        item = item if isinstance(item, dict) else {"value": str(item), "synonyms": []}
+        synonyms = ", ".join(item.get("synonyms") or [])
+        lines.append(f"{item['value']}: {synonyms}" if synonyms else item["value"])
+    return "\n".join(lines)
+
+
+class ExampleForm(forms.Form):
+    """An utterance, its intent and the slot spans chosen by selecting text (a JSON list in a hidden field)."""
+
+    text = forms.CharField(label=_("Utterance"), max_length=500,
+                           widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}))
+    intent = forms.ModelChoiceField(label=_("Intent"), queryset=Intent.objects.none(),
+                                    widget=forms.Select(attrs={"class": "form-select"}))
+    context = forms.CharField(label=_("Context (what the bot asked)"), max_length=500, required=False,
+                              widget=forms.TextInput(attrs={"class": "form-control"}))
+    spans = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, bot, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["intent"].queryset = bot.intents.all()
+
+    def clean_spans(self) -> list:
+        raw = self.cleaned_data.get("spans") or "[]"
+        try:
+            spans = json.loads(raw)
+        except json.JSONDecodeError:
+            raise ValidationError(_("The slot spans are malformed.")) from None
+        if not isinstance(spans, list):
+            raise ValidationError(_("The slot spans are malformed."))
+        return spans
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV or JSONL file"), widget=forms.ClearableFileInput(
+        attrs={"class": "form-control", "accept": ".csv,.tsv,.jsonl,.json"}))
+
+
+class TrainingForm(forms.Form):
+    """Defaults follow MEASURED.md (LoRA r16 on all linear layers); the advanced fields are optional."""
+
+    epochs = forms.IntegerField(label=_("Epochs"), min_value=1, max_value=50, required=False)
+    learning_rate = forms.FloatField(label=_("Learning rate"), min_value=1e-6, max_value=1e-1, required=False)
+    lora_rank = forms.IntegerField(label=_("LoRA rank"), min_value=1, max_value=128, required=False)
+    lora_alpha = forms.IntegerField(label=_("LoRA alpha"), min_value=1, max_value=512, required=False)
+    lora_targets = forms.MultipleChoiceField(label=_("Target modules"), choices=TARGET_CHOICES, required=False,
+                                             widget=forms.CheckboxSelectMultiple)
+    max_length = forms.IntegerField(label=_("Max length (tokens)"), min_value=16, max_value=512, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        from nlu.train import TrainConfig
+
+        super().__init__(*args, **kwargs)
+        defaults = TrainConfig()
+        for name, field in self.fields.items():
+            default = getattr(defaults, name)
+            if name == "lora_targets":
+                field.initial = list(default)
+                continue
+            field.widget.attrs.update({"class": "form-control", "placeholder": str(default)})

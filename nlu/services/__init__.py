@@ -1,0 +1,19 @@
+"""NLU services (Django-aware): `check_*` validate and raise ValidationError with a message for the user, `do_*` write.
+
+examples — intents, slots, examples, bulk import/export; training — runs and the worker side; versions — model
+versions, reports, evaluation on files and the command line's helpers. Everything is re-exported here.
+"""
+
+from nlu.services.examples import (  # noqa: F401
+    IMPORT_MESSAGES, ImportPlan, check_example, check_import, check_spans, do_delete_intent, do_delete_slot,
+    do_import_rows, do_relabel_example, do_relabel_text, do_rename_slot_in_spans, do_save_example, export_examples,
+    intents_with_counts, selected_intent, slot_definitions, translate,
+)
+from nlu.services.training import (  # noqa: F401
+    CONFIG_KEYS, HEARTBEAT_TIMEOUT, MIN_EXAMPLES_PER_INTENT, check_start_training, do_cancel_training,
+    do_fail_orphaned_runs, do_record_version, do_start_training, run_training, version_folder,
+)
+from nlu.services.versions import (  # noqa: F401
+    CLI_WORKSPACE, active_version, compare_versions, do_activate_version, do_create_cli_bot, do_rollback,
+    evaluate_dialogues, evaluate_examples, find_bot, get_bot_runtime, version_report,
+)

@@ -1,0 +1,224 @@
+"""Training runs: start (one at a time per bot), cancel, run (the Celery task's body), and dead-worker recovery.
+
+`run_training` drives `nlu.train.train` and records progress, heartbeats, the outcome and the new ModelVersion on
+the database, so the page can show it live and survive reloads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import fields
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nlu.models import ModelVersion, TrainingRun
+from nlu.services.examples import intents_with_counts
+from salesstudio.models import Bot
+
+log = logging.getLogger(__name__)
+MIN_EXAMPLES_PER_INTENT = 2
+HEARTBEAT_EVERY_S = 10
+HEARTBEAT_TIMEOUT = timedelta(minutes=3)
+MAX_LOSS_POINTS = 400
+# What the "advanced" form may set; everything else keeps TrainConfig's defaults.
+CONFIG_KEYS = ("lora_rank", "lora_alpha", "lora_targets", "epochs", "learning_rate", "max_length", "batch_size")
+
+
+def check_start_training(bot: Bot) -> None:
+    """Raise ValidationError unless the bot has ≥2 intents with enough examples and no run in progress."""
+    if bot.training_runs.filter(status__in=TrainingRun.ACTIVE).exists():
+        raise ValidationError(_("A training run is already in progress for this bot."))
+    trainable = [i for i in intents_with_counts(bot) if i.n_examples >= MIN_EXAMPLES_PER_INTENT]
+    if len(trainable) < 2:
+        raise ValidationError(_("Training needs at least two intents with %(n)s examples or more each.")
+                              % {"n": MIN_EXAMPLES_PER_INTENT})
+
+
+def do_start_training(bot: Bot, user: AbstractBaseUser | None, config: dict | None = None, *, base_model: str = "",
+                      send: bool = True) -> TrainingRun:
+    """Record a queued run and (with `send`) hand it to a worker when the transaction commits.
+
+    One run at a time per bot is enforced by a partial unique constraint; raises ValidationError.
+    """
+    from nlu.tasks import train_run_task
+
+    check_start_training(bot)
+    config = {k: v for k, v in (config or {}).items() if k in CONFIG_KEYS and v not in (None, "", [])}
+    try:
+        with transaction.atomic():
+            run = TrainingRun.objects.create(bot=bot, created_by=user, config=config, base_model=base_model,
+                                             example_count=bot.examples.count())
+    except IntegrityError:
+        raise ValidationError(_("A training run is already in progress for this bot.")) from None
+    if send:
+        transaction.on_commit(lambda: _send(run.pk, train_run_task))
+    return run
+
+
+def _send(run_id: int, task) -> None:  # noqa: ANN001
+    result = task.apply_async(args=[run_id])
+    TrainingRun.objects.filter(pk=run_id).update(task_id=result.id or "")
+
+
+def do_cancel_training(run: TrainingRun) -> TrainingRun:
+    """A queued run is cancelled at once; a running one is flagged and stops at the trainer's next check."""
+    now = timezone.now()
+    if TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.QUEUED).update(
+            status=TrainingRun.Status.CANCELLED, cancel_requested=True, finished_at=now):
+        log.info("training run %s cancelled before it started", run.pk)
+    else:
+        TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.RUNNING).update(cancel_requested=True)
+    run.refresh_from_db()
+    return run
+
+
+def run_training(run_id: int, *, worker: str = "", echo: Callable[[dict], None] | None = None) -> TrainingRun:
+    """Claim a queued run, train, record a ModelVersion; failures and cancellation end up on the row.
+
+    `echo` also receives every progress event (the command line prints them). A run that is no longer queued
+    (cancelled, or redelivered after its worker died) is left as it is, except that a redelivered run still marked
+    running without a recent heartbeat is failed: its first worker is gone.
+    """
+    now = timezone.now()
+    claimed = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(
+        status=TrainingRun.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker)
+    run = TrainingRun.objects.select_related("bot").get(pk=run_id)
+    if not claimed:
+        stale = run.heartbeat_at is None or run.heartbeat_at < now - HEARTBEAT_TIMEOUT
+        if run.status == TrainingRun.Status.RUNNING and stale:
+            _fail(run, _("The worker running this training stopped before it finished."))
+            run.refresh_from_db()
+        return run
+    beat = _Heartbeat(run_id)
+    beat.start()
+    try:
+        _train(run, echo)
+    except Exception as exc:  # recorded for the user; the traceback goes to the log
+        log.exception("training run %s failed", run_id)
+        _fail(run, str(exc) or exc.__class__.__name__)
+    finally:
+        beat.stop()
+    run.refresh_from_db()
+    return run
+
+
+def _train(run: TrainingRun, echo: Callable[[dict], None] | None = None) -> None:
+    from nlu.base_models import resolve_base_model
+    from nlu.train import TrainConfig, TrainingCancelled, train
+
+    examples = [{"text": e.text, "intent": e.intent.name, "spans": e.spans, "context": e.context or None}
+                for e in run.bot.examples.select_related("intent")]
+    base = Path(run.base_model) if run.base_model else resolve_base_model(settings.NLU_BASE_MODEL, settings.MODELS_DIR)
+    TrainingRun.objects.filter(pk=run.pk).update(base_model=str(base), example_count=len(examples))
+    known = {f.name for f in fields(TrainConfig)}
+    config = TrainConfig(**{k: tuple(v) if k == "lora_targets" else v for k, v in run.config.items() if k in known})
+    out_dir = version_folder(run)
+    try:
+        result = train(examples, base, out_dir, config, progress=_progress_writer(run.pk, echo),
+                       should_cancel=_cancel_checker(run.pk))
+    except TrainingCancelled:
+        TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.CANCELLED, finished_at=timezone.now())
+        return
+    do_record_version(run, result.out_dir, result.metrics)
+
+
+def version_folder(run: TrainingRun) -> Path:
+    # The creation time makes the name unique even when primary keys are reused (a database reset).
+    return Path(settings.MODELS_DIR) / "nlu" / f"bot-{run.bot_id}" / f"run-{run.pk}-{run.created_at:%Y%m%d%H%M%S%f}"
+
+
+@transaction.atomic
+def do_record_version(run: TrainingRun, path: Path, metrics: dict) -> ModelVersion:
+    """Mark the run done and record its ModelVersion; a bot's first version becomes active."""
+    Bot.objects.select_for_update().filter(pk=run.bot_id).first()  # serialises version numbering per bot
+    versions = ModelVersion.objects.filter(bot_id=run.bot_id)
+    number = (versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    first = not versions.filter(is_active=True).exists()
+    now = timezone.now()
+    version = ModelVersion.objects.create(bot_id=run.bot_id, run=run, number=number, path=str(path), metrics=metrics,
+                                          is_active=first, activated_at=now if first else None)
+    TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.DONE, metrics=metrics, finished_at=now,
+                                                 eta_s=0)
+    return version
+
+
+def _fail(run: TrainingRun, reason: str) -> None:
+    TrainingRun.objects.filter(pk=run.pk, status__in=TrainingRun.ACTIVE).update(
+        status=TrainingRun.Status.FAILED, error=reason[:4000], finished_at=timezone.now())
+
+
+def _progress_writer(run_id: int, echo: Callable[[dict], None] | None = None):  # noqa: ANN202
+    history: list[dict] = []
+
+    def write(event: dict) -> None:
+        if event.get("loss") is not None:
+            history.append({"stage": event.get("stage", ""), "epoch": event.get("epoch", 0),
+                            "step": event.get("step", 0), "loss": round(float(event["loss"]), 5)})
+            if len(history) > MAX_LOSS_POINTS:
+                del history[1::2]  # thin evenly, keep the first point
+        TrainingRun.objects.filter(pk=run_id).update(
+            stage=str(event.get("stage", ""))[:40], epoch=event.get("epoch") or 0, step=event.get("step") or 0,
+            total_steps=event.get("total_steps") or 0, loss=event.get("loss"), eta_s=event.get("eta_s"),
+            loss_history=history, heartbeat_at=timezone.now())
+        if echo is not None:
+            echo(event)
+
+    return write
+
+
+def _cancel_checker(run_id: int):  # noqa: ANN202
+    state = {"at": 0.0, "cancel": False}
+
+    def should_cancel() -> bool:
+        if not state["cancel"] and time.monotonic() - state["at"] >= 0.5:
+            state["at"] = time.monotonic()
+            state["cancel"] = TrainingRun.objects.filter(pk=run_id, cancel_requested=True).exists()
+        return state["cancel"]
+
+    return should_cancel
+
+
+class _Heartbeat(threading.Thread):
+    """Stamps the run every few seconds while the trainer is busy in long steps (export, quantisation)."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(daemon=True, name=f"heartbeat-{run_id}")
+        self.run_id, self.stopped = run_id, threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(HEARTBEAT_EVERY_S):
+                TrainingRun.objects.filter(pk=self.run_id, status=TrainingRun.Status.RUNNING).update(
+                    heartbeat_at=timezone.now())
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=5)
+
+
+def do_fail_orphaned_runs(worker: str = "") -> int:
+    """Fail running runs whose worker is gone: those of `worker` (it just restarted) and any without a recent
+    heartbeat. Called when a worker comes up and when the training page is shown; returns how many."""
+    stale = timezone.now() - HEARTBEAT_TIMEOUT
+    running = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING)
+    mine = running.filter(worker=worker) if worker else running.none()
+    n = mine.update(status=TrainingRun.Status.FAILED, finished_at=timezone.now(),
+                    error=_("The worker %(worker)s restarted while this run was training.") % {"worker": worker})
+    n += running.filter(heartbeat_at__lt=stale).update(
+        status=TrainingRun.Status.FAILED, finished_at=timezone.now(),
+        error=_("The worker running this training stopped responding (no heartbeat for %(m)s minutes).")
+        % {"m": int(HEARTBEAT_TIMEOUT.total_seconds() // 60)})
+    return n

@@ -1,0 +1,154 @@
+"""Model versions (activate, roll back, report, compare), evaluation on files, and the command line's helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from nlu.models import ModelVersion
+from salesstudio.models import Bot
+
+
+def active_version(bot: Bot) -> ModelVersion | None:
+    return bot.model_versions.filter(is_active=True).first()
+
+
+@transaction.atomic
+def do_activate_version(version: ModelVersion) -> ModelVersion:
+    """Make `version` the bot's active model (the partial unique index guarantees at most one)."""
+    from nlu.runtime import RuntimeLoadError, get_runtime
+
+    try:
+        get_runtime(Path(version.path))  # refuse a broken folder before calls start using it
+    except (RuntimeLoadError, OSError, KeyError, ValueError) as exc:
+        raise ValidationError(_("This model version cannot be loaded: %(e)s") % {"e": exc}) from None
+    ModelVersion.objects.select_for_update().filter(bot_id=version.bot_id, is_active=True).update(is_active=False)
+    ModelVersion.objects.filter(pk=version.pk).update(is_active=True, activated_at=timezone.now())
+    version.refresh_from_db()
+    return version
+
+
+def do_rollback(bot: Bot) -> ModelVersion:
+    """Activate the version that was active before the current one. Raises ValidationError if there is none."""
+    current = active_version(bot)
+    previous = bot.model_versions.exclude(pk=getattr(current, "pk", None)).filter(activated_at__isnull=False)
+    if current is not None:
+        previous = previous.filter(activated_at__lt=current.activated_at)
+    target = previous.order_by("-activated_at").first()
+    if target is None:
+        raise ValidationError(_("There is no earlier version to roll back to."))
+    return do_activate_version(target)
+
+
+def get_bot_runtime(bot: Bot):  # noqa: ANN201
+    """The loaded runtime of the bot's active model version. Raises ValidationError when there is none."""
+    from nlu.runtime import get_runtime
+
+    version = active_version(bot)
+    if version is None:
+        raise ValidationError(_("This bot has no active model version yet: train one first."))
+    return get_runtime(Path(version.path))
+
+
+def version_report(version: ModelVersion) -> dict:
+    """The report page's data from the version's metrics, with safe defaults for missing parts."""
+    intent = version.metrics.get("intent") or {}
+    slots = version.metrics.get("slots") or {}
+    return {
+        "accuracy": intent.get("accuracy"), "macro_f1": intent.get("macro_f1"),
+        "weighted_f1": intent.get("weighted_f1"), "count": intent.get("count", 0),
+        "per_intent": sorted((intent.get("per_intent") or {}).items()),
+        "confusion": intent.get("confusion") or {"labels": [], "matrix": []},
+        "misclassified": intent.get("misclassified") or [],
+        "slots": slots, "per_slot": sorted((slots.get("per_slot") or {}).items()),
+    }
+
+
+COMPARED = ((gettext_lazy("Accuracy"), "intent", "accuracy"), (gettext_lazy("Macro F1"), "intent", "macro_f1"),
+            (gettext_lazy("Weighted F1"), "intent", "weighted_f1"),
+            (gettext_lazy("Slot precision"), "slots", "precision"), (gettext_lazy("Slot recall"), "slots", "recall"),
+            (gettext_lazy("Slot F1"), "slots", "f1"))
+
+
+def compare_versions(versions: list[ModelVersion]) -> list[dict]:
+    """Rows `{metric, values: [value per version], best: index}` for the side-by-side table."""
+    rows = []
+    for name, part, key in COMPARED:
+        values = [(v.metrics.get(part) or {}).get(key) for v in versions]
+        present = [x for x in values if x is not None]
+        rows.append({"metric": name, "values": values,
+                     "best": values.index(max(present)) if present else None})
+    return rows
+
+
+def evaluate_examples(runtime, examples: list[dict], *, batch: int = 64) -> dict:  # noqa: ANN001
+    """Intent and slot reports of `runtime` on examples `{text, intent, spans, context}`."""
+    from nlu.evaluate import intent_report, slot_report
+
+    predictions = []
+    for i in range(0, len(examples), batch):
+        chunk = examples[i:i + batch]
+        predictions += runtime.predict_many([e["text"] for e in chunk], [e.get("context") or None for e in chunk])
+    intents = intent_report([e["intent"] for e in examples], [p["intent"] for p in predictions],
+                            texts=[e["text"] for e in examples])
+    slots = slot_report([[{**s, "value": e["text"][s["start"]:s["end"]]} for s in e.get("spans") or []]
+                         for e in examples], [p.get("spans") or [] for p in predictions])
+    return {"n": len(examples), "accuracy": intents["accuracy"], "macro_f1": intents["macro_f1"],
+            "weighted_f1": intents["weighted_f1"], "slot_precision": slots["precision"],
+            "slot_recall": slots["recall"], "slot_f1": slots["f1"]}
+
+
+CLI_WORKSPACE = "Command line"
+
+
+def do_create_cli_bot(slug: str, workspace_name: str = CLI_WORKSPACE) -> tuple[Bot, bool]:
+    """The bot `slug` in the workspace named `workspace_name` (both created when missing); returns (bot, created)."""
+    from salesstudio.models import Workspace
+    from salesstudio.services import unique_slug
+
+    workspace = Workspace.objects.filter(name=workspace_name).first() or Workspace.objects.create(
+        name=workspace_name, slug=unique_slug(Workspace, workspace_name))
+    bot = workspace.bots.filter(slug=slug).first()
+    if bot is not None:
+        return bot, False
+    return Bot.objects.create(workspace=workspace, name=slug, slug=slug), True
+
+
+def find_bot(slug: str, workspace_name: str | None = None) -> Bot:
+    """The bot with this slug (in the named workspace); raises ValidationError when missing or ambiguous."""
+    bots = Bot.objects.filter(slug=slug)
+    if workspace_name:
+        bots = bots.filter(workspace__name=workspace_name)
+    found = list(bots[:2])
+    if len(found) != 1:
+        raise ValidationError(_("No bot “%(slug)s”.") % {"slug": slug} if not found else
+                              _("Several bots are called “%(slug)s”: name the workspace.") % {"slug": slug})
+    return found[0]
+
+
+def evaluate_dialogues(bot: Bot, runtime, dialogues: list[list[dict]]) -> dict:  # noqa: ANN001
+    """Turn-level intent/slot scores and DST joint goal accuracy: each turn's prediction (with the previous system
+    utterance as context) is fed to `nlu.dst.update`; the tracked values are compared with the gold belief states."""
+    from nlu import dst
+    from nlu.evaluate import dst_report
+
+    slot_types = {name: "text" for name in bot.slots.values_list("name", flat=True)}
+    turns = [t for d in dialogues for t in d]
+    scores = evaluate_examples(runtime, turns)
+    gold, predicted = [], []
+    for dialogue in dialogues:
+        state, states = dst.initial_state(), []
+        for turn in dialogue:
+            prediction = runtime.predict(turn["text"], turn.get("context") or None)
+            state = dst.update(state, {**prediction, "text": turn["text"], "slot_types": slot_types})
+            states.append({k: str(v) for k, v in dst.slot_values(state).items()})
+        gold.append([t["belief_state"] for t in dialogue])
+        predicted.append(states)
+    report = dst_report(gold, predicted)
+    return {**scores, "dialogues": len(dialogues), "joint_goal_accuracy": report["joint_goal_accuracy"],
+            "state_slot_f1": report["slot_f1"]}

@@ -1,0 +1,1 @@
+"""NLU pages: intents & slots, examples, import/export, training, model versions and their reports."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SalesStudioConfig(AppConfig):
+    name = "salesstudio"
+    verbose_name = "SalesStudio"

@@ -1,0 +1,60 @@
+"""Forms of the workspace pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from salesstudio.models import Bot, Role
+
+
+class Styled:
+    """Give every widget Bootstrap's class, so templates render fields with one include."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            css = {"select": "form-select", "checkbox": "form-check-input"}.get(
+                getattr(widget, "input_type", None) or ("select" if isinstance(widget, forms.Select) else ""),
+                "form-control",
+            )
+            widget.attrs.setdefault("class", css)
+
+
+class LoginForm(Styled, AuthenticationForm):
+    pass
+
+
+class StyledPasswordChangeForm(Styled, PasswordChangeForm):
+    pass
+
+
+class WorkspaceForm(Styled, forms.Form):
+    name = forms.CharField(label=_("Workspace name"), max_length=100)
+
+
+class BotForm(Styled, forms.ModelForm):
+    class Meta:
+        model = Bot
+        fields = ["name", "description", "dialect"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class InviteForm(Styled, forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.EDITOR)
+
+
+class RoleForm(Styled, forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class BundleUploadForm(Styled, forms.Form):
+    file = forms.FileField(label=_("Bot file (.json)"))
+
+
+class SignUpForm(Styled, forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, min_length=8)

@@ -1,0 +1,41 @@
+"""URL map: account pages, then everything under /w/<workspace>/ (checked by `workspace_view`)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from salesstudio.forms import LoginForm, StyledPasswordChangeForm
+from salesstudio.views import accounts, bots, workspaces
+
+bot_patterns = [
+    path("", bots.bot_detail, name="bot_detail"),
+    path("export/", bots.bot_export, name="bot_export"),
+    path("delete/", bots.bot_delete, name="bot_delete"),
+    path("flow/", include("flows.urls")),
+    path("nlu/", include("nlu.urls")),
+    path("voice/", include("voice.urls")),
+]
+
+workspace_patterns = [
+    path("", bots.bot_list, name="bot_list"),
+    path("import/", bots.bot_import, name="bot_import"),
+    path("jobs/<int:job>/", bots.job_status, name="job_status"),
+    path("members/", workspaces.members, name="members"),
+    path("members/<int:member>/", workspaces.member_update, name="member_update"),
+    path("bots/<slug:bot>/", include(bot_patterns)),
+]
+
+urlpatterns = [
+    path("", accounts.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(form_class=StyledPasswordChangeForm), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("invite/<str:token>/", accounts.accept_invitation, name="accept_invitation"),
+    path("workspaces/new/", accounts.workspace_create, name="workspace_create"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("w/<slug:ws>/", include(workspace_patterns)),
+]

