@@ -68,6 +68,13 @@ def objects_for(team: dict, workspace) -> dict[str, object]:
         bot=bot, file=audio_name, original_name="call.wav", sha256=f"{bot.pk:064d}", size=3244, format="wav",
         duration=0.1, status="done", progress=1.0)
     segment = recording.segments.first() or recording.segments.create(index=0, start=0.0, end=0.1, text="多少钱")
+    from voice.calllog import open_call, record_turn
+    from voice.turns import TurnRecord
+
+    call = bot.calls.first()
+    if call is None:
+        call = open_call(bot=bot, flow_version=flow_version, channel="test")
+        record_turn(call, TurnRecord(index=0, event="start", bot_text="您好"))
     return {
         "flow_version": flow_version.number,
         "ws": workspace.slug,
@@ -80,6 +87,7 @@ def objects_for(team: dict, workspace) -> dict[str, object]:
         "job": job.pk,
         "recording": recording.pk,
         "segment": segment.pk,
+        "call": call.pk,
         "member": workspace.memberships.order_by("-pk").first().pk,
         "token": workspace.invitations.create(email="new@example.com", role="viewer").token,
     }

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from voice import views
+from voice.views import recordings
 
 app_name = "voice"
 urlpatterns = [
-    path("recordings/", views.recordings, name="recordings"),
-    path("recordings/upload/", views.recording_upload, name="recording_upload"),
-    path("recordings/<int:recording>/", views.transcript, name="transcript"),
-    path("recordings/<int:recording>/audio/", views.recording_audio, name="recording_audio"),
-    path("recordings/<int:recording>/retry/", views.recording_retry, name="recording_retry"),
-    path("recordings/<int:recording>/delete/", views.recording_delete, name="recording_delete"),
-    path("segments/<int:segment>/text/", views.segment_text, name="segment_text"),
-    path("segments/<int:segment>/label/", views.segment_label, name="segment_label"),
+    path("recordings/", recordings.recordings, name="recordings"),
+    path("recordings/upload/", recordings.recording_upload, name="recording_upload"),
+    path("recordings/<int:recording>/", recordings.transcript, name="transcript"),
+    path("recordings/<int:recording>/audio/", recordings.recording_audio, name="recording_audio"),
+    path("recordings/<int:recording>/retry/", recordings.recording_retry, name="recording_retry"),
+    path("recordings/<int:recording>/delete/", recordings.recording_delete, name="recording_delete"),
+    path("segments/<int:segment>/text/", recordings.segment_text, name="segment_text"),
+    path("segments/<int:segment>/label/", recordings.segment_label, name="segment_label"),
 ]

@@ -1,0 +1,69 @@
+"""What one step of a call was, derived from the flow runtime's input and output: the record that the call pipeline,
+the call simulator and the call log share (plain Python, no Django)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from flows.runtime import HANGUP_OUTCOME
+
+STAGES = ("vad", "asr", "nlu", "flow", "tts")
+
+
+@dataclasses.dataclass
+class TurnRecord:
+    """One turn as the call log stores it. Latencies are milliseconds per stage (`STAGES`) plus "total"."""
+
+    index: int
+    event: str  # start | user | silence | barge_in | hangup
+    from_node: str = ""
+    node: str = ""
+    path: list[str] = dataclasses.field(default_factory=list)
+    user_text: str = ""
+    asr_confidence: float | None = None
+    intent: str = ""
+    intent_confidence: float | None = None
+    top_intents: list[list] = dataclasses.field(default_factory=list)
+    slots: dict[str, Any] = dataclasses.field(default_factory=dict)
+    changed_slots: dict[str, Any] = dataclasses.field(default_factory=dict)
+    bot_text: str = ""
+    no_match: bool = False
+    silence: bool = False
+    barge_in: bool = False
+    latency_ms: dict[str, int] = dataclasses.field(default_factory=dict)
+    ended: bool = False
+    outcome: str = ""
+    end_node: str = ""
+    completed: bool = False
+
+
+def describe_turn(program: dict, index: int, event: dict | None, before: dict | None, after: dict,
+                  actions: list[dict]) -> TurnRecord:
+    """The record of one runtime step: `event` None and `before` None for the opening `start()`; `after` and `actions`
+    are what the runtime returned. A user or silence turn that the flow counted as failed is a no-match / silence."""
+    path: list[str] = []
+    for action in actions:
+        node = action.get("node")
+        if node and (not path or path[-1] != node):
+            path.append(node)
+    kind = "start" if event is None else event["type"]
+    failed = before is not None and sum(after["retries"].values()) > sum(before["retries"].values())
+    previous = before["slots"] if before else {}
+    changed = {name: value for name, value in after["slots"].items() if previous.get(name) != value}
+    changed.update({name: None for name in previous if name not in after["slots"]})
+    record = TurnRecord(
+        index=index, event=kind, from_node=before["node"] if before else "", node=after["node"], path=path,
+        slots=dict(after["slots"]), changed_slots=changed,
+        bot_text="".join(a.get("text", "") for a in actions if a["type"] in ("say", "transfer")),
+        no_match=failed and kind == "user", silence=kind == "silence", barge_in=kind == "barge_in")
+    if kind == "user":
+        record.user_text = event.get("text", "")
+        record.intent = event.get("intent") or ""
+        record.intent_confidence = event.get("confidence") if event.get("intent") else None
+    end = next((a for a in actions if a["type"] in ("end", "transfer")), None)
+    if after["ended"] and end is not None:
+        record.ended, record.outcome, record.end_node = True, after["outcome"], end["node"]
+        kind_at_end = program["nodes"][end["node"]]["kind"]
+        record.completed = kind_at_end in ("end", "transfer") and after["outcome"] != HANGUP_OUTCOME
+    return record
