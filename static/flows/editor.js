@@ -212,7 +212,10 @@
     statusEl.className = "small " + (level ? "text-" + level : "text-body-secondary");
   }
 
-  lf.on("history:change", function () {
+  var undoButton = document.querySelector("[data-action=undo]"), redoButton = document.querySelector("[data-action=redo]");
+  lf.on("history:change", function (event) {
+    undoButton.disabled = !event.data.undoAble;
+    redoButton.disabled = !event.data.redoAble;
     if (loading || !canEdit) return;
     changes += 1;
     if (stale) return;

@@ -50,7 +50,9 @@ def test_upload_transcribe_play_and_label(live_server, page, team, bot, audio, v
         page.get_by_test_id("save-text").click()
         page.get_by_test_id("segment-text").first.filter(has_text="离心泵多少钱").wait_for()
         page.get_by_test_id("segment").first.click()
-        page.get_by_test_id("label-text").filter(has_text="离心泵多少钱").wait_for()
+        # The label editor is ready once its script has taken over the panel htmx swapped in.
+        page.locator("form.label-editor[data-ready='1'] [data-testid=label-text]").filter(
+            has_text="离心泵多少钱").wait_for()
         page.evaluate("""() => {
             const box = document.querySelector('[data-testid=label-text]');
             const text = box.firstChild, start = box.dataset.text.indexOf('离心泵');
