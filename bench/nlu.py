@@ -1,8 +1,9 @@
 """NLU benchmark on the real base model and the public datasets in ../shared/data (never copied into the repo).
 
 Prints one JSON object. Parts (select with --only, repeatable): smp2017 (intent, train → dev), cais (intent + slots,
-train → dev), latency (quantized runtime vs the unquantized peft model, one thread), memory (a process serving
-20 bots). Data: SMP2017-ECDT task 1 and CAIS (Liu et al. 2019), see ../shared/data/README.md.
+train → dev), crosswoz (dialogue state tracking: train on the first 400 dialogues of dst_val.jsonl, track the next
+100), latency (quantized runtime vs the unquantized peft model, one thread), memory (a process serving 20 bots).
+Data: SMP2017-ECDT task 1, CAIS (Liu et al. 2019), CrossWOZ (Zhu et al. 2020), see ../shared/data/README.md.
 
     nice .venv/bin/python bench/nlu.py --only smp2017
 """
@@ -25,11 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nlu.base_models import resolve_base_model  # noqa: E402
-from nlu.evaluate import intent_report, slot_report  # noqa: E402
+from nlu.evaluate import evaluate_dialogues, intent_report, slot_report  # noqa: E402
+from nlu.importing import dialogue_turns  # noqa: E402
 from nlu.runtime import NluRuntime  # noqa: E402
 from nlu.train import TrainConfig, train  # noqa: E402
 
-PARTS = ("smp2017", "cais", "latency", "memory")
+PARTS = ("smp2017", "cais", "crosswoz", "latency", "memory")
 
 
 def log(*args) -> None:
@@ -64,7 +66,8 @@ def run_dataset(name: str, args, base: Path) -> dict:
     dev_rows = [to_example(r) for r in read_jsonl(folder / "dev.jsonl", args.limit)]
     out = args.work / f"version-{name}"
     shutil.rmtree(out, ignore_errors=True)
-    config = TrainConfig(epochs=args.epochs, validation_fraction=0.1, progress_interval_s=30, threads=args.threads)
+    config = TrainConfig(epochs=args.epochs, validation_fraction=0.1, progress_interval_s=30, threads=args.threads,
+                         class_weighting=args.class_weighting)
     started = time.monotonic()
     result = train(train_rows, base, out, config, progress=lambda e: log(name, json.dumps(e)))
     wall = time.monotonic() - started
@@ -82,6 +85,32 @@ def run_dataset(name: str, args, base: Path) -> dict:
         figures["dev_slots"] = {k: v for k, v in slot_report(gold, [p["spans"] for p in predictions]).items()
                                 if k != "per_slot"}
     log(name, json.dumps(figures, ensure_ascii=False))
+    return figures
+
+
+def run_crosswoz(args, base: Path, train_dialogues: int = 400, eval_dialogues: int = 100) -> dict:
+    """Train both tasks on the user turns of the first dialogues (context: the previous system turn), then track
+    the state of the following ones with nlu.dst and score it against the gold belief states. Slots are named
+    `domain-slot` and compared as text (CrossWOZ gives no slot types)."""
+    records = read_jsonl(args.data / "dialogue" / "crosswoz" / "dst_val.jsonl")
+    dialogues = [dialogue_turns(r) for r in records]
+    train_part = dialogues[:train_dialogues]
+    held_out = dialogues[train_dialogues:train_dialogues + eval_dialogues]
+    if args.limit:
+        train_part, held_out = train_part[:args.limit], held_out[:max(1, args.limit // 4)]
+    examples = [{k: t[k] for k in ("text", "intent", "spans", "context")} for d in train_part for t in d]
+    out = args.work / "version-crosswoz"
+    shutil.rmtree(out, ignore_errors=True)
+    config = TrainConfig(epochs=args.epochs, validation_fraction=0.1, progress_interval_s=30, threads=args.threads,
+                         class_weighting=args.class_weighting)
+    started = time.monotonic()
+    train(examples, base, out, config, progress=lambda e: log("crosswoz", json.dumps(e)))
+    wall = time.monotonic() - started
+    slots = {s["slot"]: {"type": "text"} for d in train_part + held_out for t in d for s in t["spans"]}
+    report = evaluate_dialogues(NluRuntime(out), held_out, slots=slots)
+    figures = {**report, "train_dialogues": len(train_part), "train_turns": len(examples), "train_wall_s": wall,
+               "version": str(out)}
+    log("crosswoz", json.dumps(figures, ensure_ascii=False))
     return figures
 
 
@@ -154,16 +183,21 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for training (2 threads on a shared 2-core machine waste CPU spinning)")
+    parser.add_argument("--class-weighting", default=TrainConfig.class_weighting, choices=("sqrt", "balanced", "none"),
+                        help="intent loss weighting by class frequency (nlu.train.class_weights)")
     parser.add_argument("--limit", type=int, help="use only the first N rows of each file (smoke runs)")
     args = parser.parse_args()
     parts = args.only or list(PARTS)
     args.work.mkdir(parents=True, exist_ok=True)
     base = resolve_base_model(args.base, args.work)
     results: dict = {"base_model": str(base), "cpus": os.cpu_count(), "train_threads": args.threads,
+                     "class_weighting": args.class_weighting,
                      "load_average_start": os.getloadavg()}
     for name in ("smp2017", "cais"):
         if name in parts:
             results[name] = run_dataset(name, args, base)
+    if "crosswoz" in parts:
+        results["crosswoz"] = run_crosswoz(args, base)
     version = args.version or next((Path(results[n]["version"]) for n in ("smp2017", "cais") if n in results),
                                    args.work / "version-smp2017")
     if "latency" in parts:

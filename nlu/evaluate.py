@@ -114,11 +114,85 @@ def dst_report(gold: Sequence[Sequence[Mapping]], predicted: Sequence[Sequence[M
     turns = joint = tp = fp = fn = 0
     for gold_turns, predicted_turns in zip(gold, predicted, strict=True):
         for g_state, p_state in zip(gold_turns, predicted_turns, strict=True):
-            g = {(k, repr(norm(k, str(v)))) for k, v in flatten_state(g_state).items()}
-            p = {(k, repr(norm(k, str(v)))) for k, v in flatten_state(p_state).items()}
+            g = {(k, repr(norm(k, v))) for k, v in flatten_state(g_state).items()}
+            p = {(k, repr(norm(k, v))) for k, v in flatten_state(p_state).items()}
             turns += 1
             joint += g == p
             tp, fp, fn = tp + len(g & p), fp + len(p - g), fn + len(g - p)
     scores = prf(tp, fp, fn)
     return {"joint_goal_accuracy": joint / turns if turns else 0.0, "slot_precision": scores["precision"],
             "slot_recall": scores["recall"], "slot_f1": scores["f1"], "turns": turns, "dialogues": len(gold)}
+
+
+# --- evaluating a loaded runtime ------------------------------------------------------------------------------------
+
+def slot_normalizer(definitions: Mapping[str, Mapping]) -> Normalizer:
+    """A normaliser that reads each slot's text as its type says (`{name: {type, unit, values}}`, as the bot defines
+    them): 五十米 and 50m compare equal for a number slot in 米. Text slots, unknown slots and values the type cannot
+    read fall back to :func:`default_normalizer`."""
+    from nlu.normalize import SLOT_TYPES, normalize
+
+    def normalise(slot: str, text: object) -> object:
+        if not isinstance(text, str):  # a tracked value the DST already normalised
+            return text
+        definition = definitions.get(slot) or {}
+        kind = definition.get("type")
+        if kind in SLOT_TYPES and kind != "text":
+            value = normalize(kind, text, unit=definition.get("unit") or None, values=definition.get("values"))
+            if value is not None:
+                return value
+        return default_normalizer(slot, text)
+
+    return normalise
+
+
+def predict_all(runtime, examples: Sequence[Mapping], *, batch: int = 64) -> list[dict]:  # noqa: ANN001
+    """`runtime.predict_many` over examples `{text, context?}` in batches."""
+    predictions = []
+    for start in range(0, len(examples), batch):
+        chunk = examples[start:start + batch]
+        predictions += runtime.predict_many([e["text"] for e in chunk], [e.get("context") or None for e in chunk])
+    return predictions
+
+
+def evaluate_examples(runtime, examples: Sequence[Mapping], *, slots: Mapping[str, Mapping] | None = None,  # noqa: ANN001
+                      predictions: Sequence[Mapping] | None = None) -> dict:
+    """Intent and slot scores of `runtime` on examples `{text, intent, spans, context}`; slot values compare through
+    :func:`slot_normalizer` of the slot definitions `slots`. `predictions` skips predicting again."""
+    predictions = predictions if predictions is not None else predict_all(runtime, examples)
+    intents = intent_report([e["intent"] for e in examples], [p["intent"] for p in predictions],
+                            texts=[e["text"] for e in examples])
+    gold = [[{**s, "value": e["text"][s["start"]:s["end"]]} for s in e.get("spans") or []] for e in examples]
+    found = slot_report(gold, [p.get("spans") or [] for p in predictions], normalizer=slot_normalizer(slots or {}))
+    return {"n": len(examples), "accuracy": intents["accuracy"], "macro_f1": intents["macro_f1"],
+            "weighted_f1": intents["weighted_f1"], "slot_precision": found["precision"],
+            "slot_recall": found["recall"], "slot_f1": found["f1"]}
+
+
+def evaluate_dialogues(runtime, dialogues: Sequence[Sequence[Mapping]], *,  # noqa: ANN001
+                       slots: Mapping[str, Mapping] | None = None) -> dict:
+    """Turn-level intent/slot scores plus the dialogue state tracker's joint goal accuracy and state slot F1.
+
+    Each turn `{text, intent, spans, context, belief_state}` is predicted with the previous system utterance as
+    context and fed to `nlu.dst.update` with the slot definitions `slots`; the tracked state after every turn is
+    compared with the gold `belief_state` (`{domain: {slot: value}}`, matching slots named `domain-slot`), values
+    normalised by each slot's type.
+    """
+    from nlu import dst
+
+    turns = [t for d in dialogues for t in d]
+    predictions = predict_all(runtime, turns)
+    remaining = iter(predictions)
+    definitions = {name: dict(d) for name, d in (slots or {}).items()}
+    gold, tracked = [], []
+    for dialogue in dialogues:
+        state, states = dst.initial_state(), []
+        for turn in dialogue:
+            state = dst.update(state, {**next(remaining), "text": turn["text"], "slot_types": definitions})
+            states.append(dst.slot_values(state))
+        gold.append([t.get("belief_state") or {} for t in dialogue])
+        tracked.append(states)
+    report = dst_report(gold, tracked, normalizer=slot_normalizer(definitions))
+    scores = evaluate_examples(runtime, turns, slots=definitions, predictions=predictions)
+    return {**scores, "dialogues": len(dialogues), "joint_goal_accuracy": report["joint_goal_accuracy"],
+            "state_slot_f1": report["slot_f1"]}

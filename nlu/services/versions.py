@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nlu.models import ModelVersion
+from nlu.services.examples import slot_definitions
 from salesstudio.models import Bot
 
 
@@ -86,21 +87,12 @@ def compare_versions(versions: list[ModelVersion]) -> list[dict]:
     return rows
 
 
-def evaluate_examples(runtime, examples: list[dict], *, batch: int = 64) -> dict:  # noqa: ANN001
-    """Intent and slot reports of `runtime` on examples `{text, intent, spans, context}`."""
-    from nlu.evaluate import intent_report, slot_report
+def evaluate_examples(bot: Bot, runtime, examples: list[dict]) -> dict:  # noqa: ANN001
+    """Intent and slot scores of `runtime` on examples `{text, intent, spans, context}`; slot values compare as the
+    bot's slot types read them (nlu.evaluate.evaluate_examples)."""
+    from nlu import evaluate
 
-    predictions = []
-    for i in range(0, len(examples), batch):
-        chunk = examples[i:i + batch]
-        predictions += runtime.predict_many([e["text"] for e in chunk], [e.get("context") or None for e in chunk])
-    intents = intent_report([e["intent"] for e in examples], [p["intent"] for p in predictions],
-                            texts=[e["text"] for e in examples])
-    slots = slot_report([[{**s, "value": e["text"][s["start"]:s["end"]]} for s in e.get("spans") or []]
-                         for e in examples], [p.get("spans") or [] for p in predictions])
-    return {"n": len(examples), "accuracy": intents["accuracy"], "macro_f1": intents["macro_f1"],
-            "weighted_f1": intents["weighted_f1"], "slot_precision": slots["precision"],
-            "slot_recall": slots["recall"], "slot_f1": slots["f1"]}
+    return evaluate.evaluate_examples(runtime, examples, slots=slot_definitions(bot))
 
 
 CLI_WORKSPACE = "Command line"
@@ -132,23 +124,8 @@ def find_bot(slug: str, workspace_name: str | None = None) -> Bot:
 
 
 def evaluate_dialogues(bot: Bot, runtime, dialogues: list[list[dict]]) -> dict:  # noqa: ANN001
-    """Turn-level intent/slot scores and DST joint goal accuracy: each turn's prediction (with the previous system
-    utterance as context) is fed to `nlu.dst.update`; the tracked values are compared with the gold belief states."""
-    from nlu import dst
-    from nlu.evaluate import dst_report
+    """Turn scores and DST joint goal accuracy on `dialogues`, tracking and comparing slot values as the bot's slot
+    types read them (nlu.evaluate.evaluate_dialogues)."""
+    from nlu import evaluate
 
-    slot_types = {name: "text" for name in bot.slots.values_list("name", flat=True)}
-    turns = [t for d in dialogues for t in d]
-    scores = evaluate_examples(runtime, turns)
-    gold, predicted = [], []
-    for dialogue in dialogues:
-        state, states = dst.initial_state(), []
-        for turn in dialogue:
-            prediction = runtime.predict(turn["text"], turn.get("context") or None)
-            state = dst.update(state, {**prediction, "text": turn["text"], "slot_types": slot_types})
-            states.append({k: str(v) for k, v in dst.slot_values(state).items()})
-        gold.append([t["belief_state"] for t in dialogue])
-        predicted.append(states)
-    report = dst_report(gold, predicted)
-    return {**scores, "dialogues": len(dialogues), "joint_goal_accuracy": report["joint_goal_accuracy"],
-            "state_slot_f1": report["slot_f1"]}
+    return evaluate.evaluate_dialogues(runtime, dialogues, slots=slot_definitions(bot))

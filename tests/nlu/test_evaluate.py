@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlu.evaluate import dst_report, flatten_state, intent_report, slot_report
+from nlu.evaluate import dst_report, evaluate_dialogues, flatten_state, intent_report, slot_normalizer, slot_report
 
 GOLD = ["询价", "询价", "询价", "投诉", "投诉", "挂断"]
 PRED = ["询价", "询价", "投诉", "投诉", "挂断", "挂断"]
@@ -70,3 +70,56 @@ def test_mismatched_lengths_raise():
         intent_report(["a"], [])
     with pytest.raises(ValueError):
         dst_report([[{}]], [[{}, {}]])
+
+
+SLOTS = {"扬程": {"type": "number", "unit": "米"}, "数量": {"type": "quantity", "unit": "台"},
+         "型号": {"type": "enum", "values": [{"value": "离心泵", "synonyms": ["离心式"]}]}, "备注": {"type": "text"}}
+
+
+def test_slot_normalizer_reads_each_slot_as_its_type():
+    norm = slot_normalizer(SLOTS)
+    assert norm("扬程", "五十米") == norm("扬程", "50m") == 50
+    assert norm("数量", "两台") == 2
+    assert norm("型号", "离心式") == "离心泵"
+    assert norm("备注", " Ab C") == norm("未知", "abc") == "abc"  # text and unknown slots: case and spaces folded
+    assert norm("扬程", "很高") == "很高"  # the type cannot read it: compared as text
+    assert norm("扬程", 80) == 80  # a value the tracker already normalised
+
+
+def test_typed_slot_scores_match_equal_values():
+    gold = [[{"slot": "扬程", "value": "50米"}, {"slot": "型号", "value": "离心泵"}]]
+    predicted = [[{"slot": "扬程", "text": "五十米"}, {"slot": "型号", "text": "离心式"}]]
+    assert slot_report(gold, predicted)["f1"] == 0.0
+    assert slot_report(gold, predicted, normalizer=slot_normalizer(SLOTS))["f1"] == 1.0
+
+
+def test_tracked_values_meet_gold_text_through_the_slot_types():
+    gold = [[{"泵": {"扬程": "五十米"}}, {"泵": {"扬程": "80米", "数量": "两台"}}]]
+    tracked = [[{"泵-扬程": 50}, {"泵-扬程": 80, "泵-数量": 3}]]
+    slots = {"泵-扬程": SLOTS["扬程"], "泵-数量": SLOTS["数量"]}
+    report = dst_report(gold, tracked, normalizer=slot_normalizer(slots))
+    assert report["joint_goal_accuracy"] == 0.5 and report["slot_precision"] == pytest.approx(2 / 3)
+    assert dst_report(gold, tracked)["joint_goal_accuracy"] == 0.0
+
+
+def test_dialogue_evaluation_tracks_the_runtime_predictions(tiny_version):
+    from nlu import dst
+    from nlu.runtime import NluRuntime
+
+    runtime = NluRuntime(tiny_version)
+    turns = [{"text": "工业泵多少钱", "intent": "询价", "spans": [], "context": ""},
+             {"text": "是五十米", "intent": "需求确认", "spans": [{"slot": "扬程", "start": 1, "end": 4}],
+              "context": "扬程多少米?"}]
+    slots = {"扬程": SLOTS["扬程"], "数量": SLOTS["数量"]}
+    state, tracked = dst.initial_state(), []
+    for turn in turns:
+        prediction = runtime.predict(turn["text"], turn["context"] or None)
+        state = dst.update(state, {**prediction, "text": turn["text"], "slot_types": slots})
+        tracked.append(dst.slot_values(state))
+    right = evaluate_dialogues(runtime, [[{**t, "belief_state": s} for t, s in zip(turns, tracked, strict=True)]],
+                               slots=slots)
+    assert right["joint_goal_accuracy"] == 1.0 and right["dialogues"] == 1 and right["n"] == 2
+    wrong = evaluate_dialogues(runtime, [[{**t, "belief_state": {**s, "数量": "九台"}}
+                                          for t, s in zip(turns, tracked, strict=True)]], slots=slots)
+    assert wrong["joint_goal_accuracy"] == 0.0
+    assert {"accuracy", "macro_f1", "slot_f1", "state_slot_f1"} <= wrong.keys()

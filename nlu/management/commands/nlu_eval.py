@@ -45,6 +45,6 @@ class Command(BaseCommand):
         if examples:
             parsed = importing.parse_upload(read_file(examples), examples, slots=services.slot_definitions(bot))
             rows = [r.as_example() for r in parsed.rows]
-            return {**services.evaluate_examples(runtime, rows), "skipped": len(parsed.errors) + len(parsed.conflicts)}
+            return {**services.evaluate_examples(bot, runtime, rows), "skipped": len(parsed.errors) + len(parsed.conflicts)}
         turns, errors = importing.parse_dialogues(importing.decode(read_file(dialogues)))
         return {**services.evaluate_dialogues(bot, runtime, turns), "skipped": len(errors)}
