@@ -2,4 +2,10 @@
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from voice.consumers import CallConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/w/<slug:ws>/call/", CallConsumer.as_asgi()),
+]

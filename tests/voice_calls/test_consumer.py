@@ -1,0 +1,129 @@
+"""The live call socket end to end through channels' WebsocketCommunicator: call log rows, errors, disconnects,
+permissions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from salesstudio import bundles
+from salesstudio.routing import websocket_urlpatterns
+from voice.models import Call
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def demo_bot(team):
+    return bundles.do_import_bot(team["workspace"], bundles.load_demo_bundle(), team["owner"])
+
+
+async def connect(user, workspace) -> WebsocketCommunicator:
+    client = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/w/{workspace.slug}/call/")
+    client.scope["user"] = user
+    connected, _ = await client.connect()
+    assert connected
+    return client
+
+
+async def events_until(client: WebsocketCommunicator, kind: str, timeout: float = 20) -> list[dict]:
+    """JSON events received up to and including the first of `kind`."""
+    seen = []
+    while True:
+        message = json.loads(await client.receive_from(timeout))
+        seen.append(message)
+        if message["type"] == kind:
+            return seen
+
+
+async def start(client, bot, **extra) -> list[dict]:
+    await client.send_json_to({"type": "start", "bot": bot.slug, "version": 1, "mode": "text", "seed": 3, **extra})
+    return await events_until(client, "latency")
+
+
+async def test_a_text_call_of_the_demo_flow_is_logged_turn_by_turn(team, demo_bot):
+    client = await connect(team["editor"], team["workspace"])
+    opening = await start(client, demo_bot)
+    assert opening[0]["type"] == "started" and opening[0]["nlu"] == "lexicon"
+    assert [e["node"] for e in opening if e["type"] == "node"] == ["need"]
+    for text in ("我们要扬程五十米的", "三台", "不需要"):
+        await client.send_json_to({"type": "text", "text": text})
+    seen = await events_until(client, "end")
+    assert [e["node"] for e in seen if e["type"] == "node"] == ["need", "need", "end_callback"]
+    assert seen[-1] == {"type": "end", "outcome": "回访", "node": "end_callback", "completed": True}
+    assert [e["slots"] for e in seen if e["type"] == "state"][-1] == {"扬程": 50, "数量": 3}
+    assert (await client.receive_output(5))["type"] == "websocket.close"
+
+    call = await database_sync_to_async(Call.objects.get)(pk=opening[0]["call"])
+    turns = await database_sync_to_async(lambda: list(call.turns.all()))()
+    assert (call.mode, call.channel, call.outcome, call.end_node, call.completed) == (
+        "text", "test", "回访", "end_callback", True)
+    assert (call.turn_count, call.no_match_count, call.ended_at is not None) == (4, 3, True)
+    assert [t.event for t in turns] == ["start", "user", "user", "user"]
+    assert [t.user_text for t in turns[1:]] == ["我们要扬程五十米的", "三台", "不需要"]
+    assert turns[2].slots == {"扬程": 50, "数量": 3} and turns[2].changed_slots == {"数量": 3}
+    assert all(t.flow_ms is not None and t.total_ms is not None for t in turns)
+    assert turns[1].nlu_ms is not None and turns[1].asr_ms is None and not call.user_audio
+
+
+async def test_a_dropped_socket_closes_the_call_as_disconnected_with_its_turns(team, demo_bot):
+    client = await connect(team["owner"], team["workspace"])
+    call_id = (await start(client, demo_bot))[0]["call"]
+    await client.send_json_to({"type": "text", "text": "扬程五十米"})
+    await client.send_json_to({"type": "mark", "name": "after-first-turn"})
+    assert (await events_until(client, "mark"))[-1]["name"] == "after-first-turn"
+    await client.disconnect()
+    call = await database_sync_to_async(Call.objects.get)(pk=call_id)
+    assert (call.outcome, call.turn_count, call.ended_at is not None) == ("disconnected", 2, True)
+
+
+@pytest.mark.parametrize("message, error", [
+    ("not json", "JSON"),
+    ('["start"]', "type"),
+    ('{"type": "dance"}', "type"),
+    ('{"type": "text", "text": "你好"}', "start the call first"),
+    ('{"type": "start", "bot": "工业泵", "mode": "text"}', "version"),
+    ('{"type": "start", "bot": "nope", "version": 1, "mode": "text"}', "no such bot"),
+    ('{"type": "start", "bot": "x", "version": 1, "mode": "video"}', "mode"),
+])
+async def test_malformed_messages_get_an_error_event_and_the_socket_stays_open(team, demo_bot, message, error):
+    client = await connect(team["editor"], team["workspace"])
+    await client.send_to(text_data=message)
+    reply = json.loads(await client.receive_from(10))
+    assert reply["type"] == "error" and error in reply["message"]
+    await client.send_to(bytes_data=b"\x01\x02\x03")
+    assert json.loads(await client.receive_from(10))["type"] == "error"
+    await start(client, demo_bot)  # still usable
+    await client.send_json_to({"type": "text", "text": 5})
+    assert (await events_until(client, "error"))[-1]["message"].startswith("text must be")
+    await client.disconnect()
+
+
+async def test_a_published_version_of_another_workspace_cannot_be_called(team, demo_bot):
+    bundle = bundles.load_demo_bundle()
+    bundle["bot"] = {**bundle["bot"], "name": "别家泵业", "slug": "rival"}
+    other_bot = bundles.do_import_bot(team["other_workspace"], bundle, team["outsider"])
+    assert other_bot.flow.versions.exists()
+    client = await connect(team["editor"], team["workspace"])
+    await client.send_json_to({"type": "start", "bot": other_bot.slug, "version": 1, "mode": "text"})
+    reply = json.loads(await client.receive_from(10))
+    assert reply == {"type": "error", "message": "no such bot or published version"}
+    await client.disconnect()
+
+
+@pytest.mark.parametrize("persona, allowed", [
+    ("anonymous", False), ("outsider", False), ("viewer", False), ("annotator", False), ("editor", True),
+    ("owner", True),
+])
+async def test_only_editors_and_owners_of_the_workspace_may_connect(team, persona, allowed):
+    from django.contrib.auth.models import AnonymousUser
+
+    client = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/w/{team['workspace'].slug}/call/")
+    client.scope["user"] = AnonymousUser() if persona == "anonymous" else team[persona]
+    connected, _ = await client.connect()
+    assert connected is allowed
+    await client.disconnect()

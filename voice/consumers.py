@@ -1,0 +1,195 @@
+"""The live call socket: one `CallPipeline` per connection, the call log written at turn boundaries.
+
+Protocol: README.md, "Live call protocol". Authentication and the workspace check happen on connect (editors and
+owners may call); a bad message gets an error event and the call goes on; a dropped socket closes the call with
+outcome "disconnected", keeping every turn saved so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from pathlib import Path
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.http import Http404
+
+from flows.models import FlowVersion
+from salesstudio.permissions import check_access
+from voice.audio import wav_bytes
+from voice.calllog import close_call, open_call, record_turn
+from voice.models import DISCONNECTED_OUTCOME, Call
+from voice.pipeline import CallError, CallPipeline, CallSetup, shared_pool
+from voice.turns import TurnRecord
+from voice.vad import SAMPLE_RATE
+
+log = logging.getLogger(__name__)
+MODES = {"text": Call.Mode.TEXT, "voice": Call.Mode.VOICE}
+
+
+def load_call(workspace, bot_slug: str, number: int) -> tuple:  # noqa: ANN001
+    """(bot, flow version, slot definitions, active model version or None). Raises CallError when not found."""
+    from nlu.services import active_version, slot_definitions
+
+    bot = workspace.bots.filter(slug=bot_slug).first()
+    version = bot and FlowVersion.objects.filter(flow__bot=bot, number=number).first()
+    if version is None or not version.program:
+        raise CallError("no such bot or published version")
+    return bot, version, slot_definitions(bot), active_version(bot)
+
+
+def load_engines(setup: CallSetup, model_version, *, voice: bool) -> None:  # noqa: ANN001
+    """Fill in the NLU runtime and (voice) the ASR and TTS engines; each loads once per process."""
+    from nlu.runtime import RuntimeLoadError, get_runtime
+    from voice import tts
+    from voice.services import get_engine
+
+    if model_version is not None:
+        try:
+            setup.nlu = get_runtime(Path(model_version.path))
+            setup.nlu_name = f"model v{model_version.number}"
+        except (RuntimeLoadError, OSError, KeyError, ValueError) as exc:
+            setup.nlu_name = f"lexicon (model v{model_version.number} cannot load: {exc})"
+    if voice:
+        setup.asr = get_engine()
+        options = {"model_dir": settings.TTS_MODEL} if settings.TTS_ENGINE == "coqui" else {}
+        setup.tts = tts.load_tts_engine(settings.TTS_ENGINE, **options)
+        setup.tts_cache = tts.TtsCache(settings.DATA_DIR / "cache" / "tts")
+
+
+class SocketSink:
+    """What the pipeline produces, sent to the socket and written to the call log."""
+
+    def __init__(self, consumer: CallConsumer) -> None:
+        self.consumer = consumer
+
+    async def event(self, message: dict) -> None:
+        await self.consumer.send_json(message)
+
+    async def audio(self, pcm: bytes) -> None:
+        await self.consumer.send(bytes_data=pcm)
+
+    async def turn(self, record: TurnRecord, offsets: dict[str, float]) -> None:
+        await database_sync_to_async(record_turn)(self.consumer.call, record, **offsets)
+
+    async def finished(self) -> None:
+        await self.consumer.save_audio()
+        await self.consumer.close()
+
+
+class CallConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        self.call: Call | None = None
+        self.pipeline: CallPipeline | None = None
+        self.audio_saved = False
+        try:
+            membership = await database_sync_to_async(check_access)(
+                self.scope.get("user"), self.scope["url_route"]["kwargs"]["ws"], "edit")
+        except (Http404, PermissionDenied):
+            await self.close()
+            return
+        self.workspace = membership.workspace
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.pipeline is not None:
+            await self.pipeline.stop()
+        if self.call is not None:
+            await self.save_audio()
+            await database_sync_to_async(close_call)(self.call, outcome=DISCONNECTED_OUTCOME)
+
+    async def send_json(self, message: dict) -> None:
+        await self.send(text_data=json.dumps(message, ensure_ascii=False))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            if bytes_data is not None:
+                await self._pipeline().audio_frame(bytes_data)
+                return
+            message = self._parse(text_data)
+            await getattr(self, f"message_{message['type']}")(message)
+        except CallError as exc:
+            await self.send_json({"type": "error", "message": str(exc)})
+        except Exception:  # a bug must not take the call down with it
+            log.exception("live call message failed")
+            await self.send_json({"type": "error", "message": "internal error"})
+
+    @staticmethod
+    def _parse(text: str | None) -> dict:
+        try:
+            message = json.loads(text or "")
+        except ValueError:
+            raise CallError("a text message must be JSON") from None
+        kinds = ("start", "text", "silence", "hangup", "mark")
+        if not isinstance(message, dict) or message.get("type") not in kinds:
+            raise CallError(f"a message is an object whose type is one of {', '.join(kinds)}")
+        return message
+
+    def _pipeline(self) -> CallPipeline:
+        if self.pipeline is None:
+            raise CallError("start the call first")
+        return self.pipeline
+
+    # --- message handlers, named after the message types ----------------------------------------------------------
+
+    async def message_start(self, message: dict) -> None:
+        if self.pipeline is not None:
+            raise CallError("the call has already started")
+        mode, number, seed = message.get("mode", "text"), message.get("version"), message.get("seed")
+        if mode not in MODES or not isinstance(message.get("bot"), str) or type(number) is not int:
+            raise CallError("start needs a bot (slug), a version (number) and a mode (text or voice)")
+        if seed is None:
+            seed = secrets.randbelow(2**31)
+        elif type(seed) is not int or not 0 <= seed < 2**63:
+            raise CallError("seed must be a non-negative integer")
+        bot, version, slots, model_version = await database_sync_to_async(load_call)(
+            self.workspace, message["bot"], number)
+        setup = CallSetup(program=version.program, slots=slots, dialect=bot.dialect, voice=bot.dialect, seed=seed)
+        await asyncio.get_running_loop().run_in_executor(
+            shared_pool(), lambda: load_engines(setup, model_version, voice=mode == "voice"))
+        self.call = await database_sync_to_async(open_call)(
+            bot=bot, flow_version=version, model_version=model_version if setup.nlu else None, mode=MODES[mode],
+            user=self.scope["user"], seed=seed)
+        self.pipeline = CallPipeline(setup, SocketSink(self), voice=mode == "voice")
+        await self.send_json({"type": "started", "call": self.call.pk, "mode": mode, "version": number,
+                              "nlu": setup.nlu_name, "sample_rate": SAMPLE_RATE})
+        await self.pipeline.start()
+
+    async def message_text(self, message: dict) -> None:
+        await self._pipeline().user_text(message.get("text"))
+
+    async def message_silence(self, message: dict) -> None:
+        await self._pipeline().silence()
+
+    async def message_hangup(self, message: dict) -> None:
+        await self._pipeline().hangup()
+
+    async def message_mark(self, message: dict) -> None:
+        if self.pipeline is not None:
+            await self.pipeline.settle()
+        await self.send_json({"type": "mark", "name": str(message.get("name", ""))[:100]})
+
+    async def save_audio(self) -> None:
+        """Store the caller's and the bot's audio of a voice call as WAV files (once)."""
+        if self.audio_saved or self.pipeline is None or not self.pipeline.voice:
+            return
+        self.audio_saved = True
+        user, bot = self.pipeline.audio_tracks()
+        await database_sync_to_async(_store_audio)(self.call, user, bot)
+
+
+def _store_audio(call: Call, user: bytes, bot: bytes) -> None:
+    names = {}
+    for field, pcm in (("user_audio", user), ("bot_audio", bot)):
+        if pcm:
+            getattr(call, field).save(f"{field.split('_')[0]}.wav", ContentFile(wav_bytes(pcm, SAMPLE_RATE)),
+                                      save=False)
+            names[field] = getattr(call, field).name
+    if names:  # only the file columns: the call log updates the counters concurrently
+        Call.objects.filter(pk=call.pk).update(**names)
