@@ -93,6 +93,7 @@ class Channel(models.TextChoices):
 
 
 DISCONNECTED_OUTCOME = "disconnected"
+STAGE_COLUMNS = ["vad_ms", "asr_ms", "nlu_ms", "flow_ms", "tts_ms", "total_ms"]
 
 
 class Call(models.Model):
@@ -118,6 +119,7 @@ class Call(models.Model):
     end_node = models.CharField(_("end node"), max_length=64, blank=True)
     completed = models.BooleanField(_("completed"), default=False)
     turn_count = models.PositiveIntegerField(_("turns"), default=0)
+    user_turn_count = models.PositiveIntegerField(default=0)
     no_match_count = models.PositiveIntegerField(default=0)
     silence_count = models.PositiveIntegerField(default=0)
     barge_in_count = models.PositiveIntegerField(default=0)
@@ -185,6 +187,30 @@ class Turn(models.Model):
     class Meta:
         ordering = ["call", "index"]
         constraints = [models.UniqueConstraint(fields=["call", "index"], name="turn_index_unique")]
+        # The intent and latency dashboards read only these columns (an index-only scan on PostgreSQL).
+        indexes = [models.Index(fields=["call", "event", "intent"], name="turn_call_intent",
+                                include=["created_at", *STAGE_COLUMNS])]
 
     def __str__(self) -> str:
         return f"{self.call} turn {self.index}"
+
+
+class CallNode(models.Model):
+    """The funnel of one call at one node, kept by the call log as turns arrive (see `voice.turns.node_counts`):
+    how often the flow entered the node, what the customer did while the call rested there, and whether the call
+    ended there. Dashboards sum these rows over the filtered calls instead of reading every turn's path."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="nodes")
+    node = models.CharField(max_length=64)
+    visits = models.PositiveIntegerField(default=0)
+    silences = models.PositiveIntegerField(default=0)
+    no_matches = models.PositiveIntegerField(default=0)
+    barge_ins = models.PositiveIntegerField(default=0)
+    hangups = models.PositiveIntegerField(default=0)
+    ended = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["call", "node"], name="call_node_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.call} @ {self.node}"

@@ -4,6 +4,7 @@ the call simulator and the call log share (plain Python, no Django)."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from typing import Any
 
 from flows.runtime import HANGUP_OUTCOME
@@ -67,3 +68,23 @@ def describe_turn(program: dict, index: int, event: dict | None, before: dict | 
         kind_at_end = program["nodes"][end["node"]]["kind"]
         record.completed = kind_at_end in ("end", "transfer") and after["outcome"] != HANGUP_OUTCOME
     return record
+
+
+FUNNEL_COUNTERS = ("visits", "silences", "no_matches", "barge_ins", "hangups")
+
+
+def node_counts(record: TurnRecord) -> dict[str, Counter]:
+    """What one turn adds to its call's per-node funnel counters (`FUNNEL_COUNTERS`): a visit to every node the flow
+    entered (staying at the resting node, e.g. a re-prompt, is not a visit), and the silence / no-match / barge-in /
+    hang-up to the node where the customer was. Which node a call ended at is the call log's business (a dropped socket
+    ends a call without a turn)."""
+    counts: dict[str, Counter] = {}
+    entered = record.path[1:] if record.path[:1] == [record.from_node] else record.path
+    for node in entered:
+        counts.setdefault(node, Counter())["visits"] += 1
+    flags = {"silences": record.silence, "no_matches": record.no_match, "barge_ins": record.barge_in,
+             "hangups": record.event == "hangup"}
+    if record.from_node and any(flags.values()):
+        at = counts.setdefault(record.from_node, Counter())
+        at.update({name: 1 for name, on in flags.items() if on})
+    return counts

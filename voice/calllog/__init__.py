@@ -1,5 +1,6 @@
-"""The call log: the one writer of Call and Turn rows (the live call consumer and the call simulator both use it).
-Rows are written at turn boundaries, so a call that breaks off keeps every turn it had."""
+"""The call log: the one writer of Call, Turn and CallNode rows (the live call consumer and the call simulator both use
+it). Rows are written at turn boundaries, so a call that breaks off keeps every turn it had; `bulk` writes whole
+simulated calls at once with the same summaries."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from voice.models import DISCONNECTED_OUTCOME, Call, Channel, Turn
-from voice.turns import STAGES, TurnRecord
+from voice.models import DISCONNECTED_OUTCOME, Call, CallNode, Channel, Turn
+from voice.turns import STAGES, TurnRecord, node_counts
 
 
 def open_call(*, bot, flow_version, model_version=None, channel: str = Channel.TEST, mode: str = Call.Mode.TEXT,
@@ -42,22 +43,32 @@ def record_turn(call: Call, record: TurnRecord, *, at: datetime.datetime | None 
     turn.save()
     total = record.latency_ms.get("total")
     Call.objects.filter(pk=call.pk).update(
-        turn_count=F("turn_count") + 1, no_match_count=F("no_match_count") + int(record.no_match),
+        turn_count=F("turn_count") + 1, user_turn_count=F("user_turn_count") + int(record.event == "user"),
+        no_match_count=F("no_match_count") + int(record.no_match),
         silence_count=F("silence_count") + int(record.silence),
         barge_in_count=F("barge_in_count") + int(record.barge_in),
         **({"max_latency_ms": Greatest(F("max_latency_ms"), total) if call.max_latency_ms is not None else total}
            if total is not None else {}))
     call.refresh_from_db(fields=["turn_count", "no_match_count", "silence_count", "barge_in_count",
                                  "max_latency_ms"])
+    for node, counts in node_counts(record).items():
+        row, _ = CallNode.objects.get_or_create(call=call, node=node)
+        CallNode.objects.filter(pk=row.pk).update(**{name: F(name) + n for name, n in counts.items()})
     if record.ended:
         close_call(call, outcome=record.outcome, end_node=record.end_node, completed=record.completed, at=at)
     return turn
 
 
+@transaction.atomic
 def close_call(call: Call, *, outcome: str = DISCONNECTED_OUTCOME, end_node: str = "", completed: bool = False,
                at: datetime.datetime | None = None) -> None:
-    """End a call once (a second close, e.g. a socket dropping after the flow ended, changes nothing)."""
+    """End a call once (a second close, e.g. a socket dropping after the flow ended, changes nothing). The funnel
+    counts the call as ended at `end_node`, or where its last turn left it when it broke off."""
     ended_at = at or timezone.now()
-    if Call.objects.filter(pk=call.pk, ended_at__isnull=True).update(
+    if not Call.objects.filter(pk=call.pk, ended_at__isnull=True).update(
             ended_at=ended_at, outcome=outcome, end_node=end_node, completed=completed):
-        call.ended_at, call.outcome, call.end_node, call.completed = ended_at, outcome, end_node, completed
+        return
+    call.ended_at, call.outcome, call.end_node, call.completed = ended_at, outcome, end_node, completed
+    last = end_node or call.turns.order_by("-index").values_list("node", flat=True).first()
+    if last:
+        CallNode.objects.update_or_create(call=call, node=last, defaults={"ended": True})

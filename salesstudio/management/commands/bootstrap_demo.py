@@ -10,8 +10,10 @@ from django.core.management.base import BaseCommand
 
 from salesstudio import bundles, services
 from salesstudio.models import Workspace
+from voice.calllog.bulk import simulate_calls
 
 USERNAME = "demo"
+DEMO_CALLS = 300  # simulated calls, so the dashboards are not empty on first start
 
 
 class Command(BaseCommand):
@@ -26,6 +28,10 @@ class Command(BaseCommand):
         if not workspace.bots.exists():
             bot = bundles.do_import_bot(workspace, bundles.load_demo_bundle(), user)
             self.stdout.write(f"Seeded the demo bot {bot.name} in {workspace.name}.")
+        bot = workspace.bots.first()
+        if bot is not None and bot.flow.versions.exists() and not bot.calls.exists():
+            simulate_calls(bot, DEMO_CALLS)
+            self.stdout.write(f"Logged {DEMO_CALLS} simulated calls of {bot.name} for the dashboards.")
         self.stdout.write(self.style.SUCCESS(f"Log in at http://127.0.0.1:8000/ as {USERNAME} / {password}"))
 
     def _ensure_owner(self) -> str:
