@@ -116,7 +116,6 @@ class CallPipeline:
         self.user_pcm = bytearray()
         self.bot_pcm = bytearray()
         self.playback_end = 0.0
-        self.last_voice = 0.0
         self.utterance_start = 0.0
         self.ignoring = False  # speech that began while the bot talked and barge-in was not allowed
 
@@ -164,11 +163,8 @@ class CallPipeline:
         if not isinstance(frame, bytes) or len(frame) != FRAME_BYTES:
             raise CallError(f"an audio frame is {FRAME_BYTES} bytes: 20 ms of 16 kHz 16-bit mono PCM")
         self._check_open()
-        arrived = time.perf_counter()
         self.user_pcm += frame
-        event, voiced = await self._cpu(self._vad, frame)
-        if voiced:
-            self.last_voice = arrived
+        event = await self._cpu(self.detector.push, frame)
         if event is None:
             return
         if event.kind == "speech_start":
@@ -176,9 +172,11 @@ class CallPipeline:
         elif self.ignoring:
             self.ignoring = False
         else:
+            # The endpointer waited this much audio after the last speech; a live stream waits as long in real time.
+            waited = len(self.user_pcm) / 2 / SAMPLE_RATE - event.time
             await self.sink.event({"type": "vad", "speech": "end"})
-            self._spawn(self._audio_turn(self.utterance_start, event.time, _ms(arrived - self.last_voice),
-                                         self.last_voice))
+            self._spawn(self._audio_turn(self.utterance_start, event.time, _ms(waited),
+                                         time.perf_counter() - waited))
 
     async def settle(self) -> None:
         """Wait until every input received so far has been processed and the bot's speech has been sent."""
@@ -417,10 +415,6 @@ class CallPipeline:
         await self.sink.turn(record, {})
 
     # --- voice activity -------------------------------------------------------------------------------------------
-
-    def _vad(self, frame: bytes) -> tuple:
-        event = self.detector.push(frame)
-        return event, self.detector.last_probability >= self.detector.threshold
 
     async def _speech_started(self, at: float) -> None:
         self._cancel_silence_timer()

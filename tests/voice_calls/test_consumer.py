@@ -127,3 +127,42 @@ async def test_only_editors_and_owners_of_the_workspace_may_connect(team, person
     connected, _ = await client.connect()
     assert connected is allowed
     await client.disconnect()
+
+
+@pytest.mark.slow
+async def test_a_voice_call_streams_bot_audio_hears_the_caller_and_saves_both_tracks(
+        team, demo_bot, settings, tiny_whisper, espeak):
+    from tests.voice_calls.test_pipeline_voice import frames
+    from voice.audio import parse_wav, pcm16_to_float, resample
+
+    settings.ASR_MODEL = str(tiny_whisper)  # loaded through the configured-folder path, as in production
+    pcm, rate = espeak.synthesize_sentence("扬程五十米", voice=None, rate=None, pitch=None)
+    speech = resample(pcm16_to_float(pcm), rate, 16_000)
+    client = await connect(team["editor"], team["workspace"])
+    await client.send_json_to({"type": "start", "bot": demo_bot.slug, "version": 1, "mode": "voice", "seed": 3})
+    first_audio = await client.receive_output(30)
+    while "bytes" not in first_audio or first_audio["bytes"] is None:
+        first_audio = await client.receive_output(30)
+    assert len(first_audio["bytes"]) == 3200  # 100 ms of 16 kHz s16le mono
+    for frame in frames(speech, silence_s=1.0):
+        await client.send_to(bytes_data=frame)
+    await client.send_json_to({"type": "mark", "name": "spoken"})
+    events = []
+    while not events or events[-1].get("type") != "mark":
+        output = await client.receive_output(60)
+        if output.get("text"):
+            events.append(json.loads(output["text"]))
+    assert any(e["type"] == "transcript" and e["source"] == "asr" for e in events)
+    await client.send_json_to({"type": "hangup"})
+    while (await client.receive_output(30))["type"] != "websocket.close":
+        pass
+    call = await database_sync_to_async(Call.objects.get)(bot=demo_bot)
+    turns = await database_sync_to_async(lambda: list(call.turns.all()))()
+    assert (call.mode, call.outcome) == ("voice", "挂断")
+    assert any(t.barge_in for t in turns) or turns[0].bot_audio_end > turns[0].bot_audio_start
+    spoken = next(t for t in turns if t.event == "user")
+    assert spoken.asr_ms is not None and spoken.vad_ms is not None and spoken.user_audio_end > spoken.user_audio_start
+    user_pcm, user_rate = parse_wav(call.user_audio.read())
+    bot_pcm, _ = parse_wav(call.bot_audio.read())
+    assert user_rate == 16_000 and len(user_pcm) == len(frames(speech, 1.0)) * 640
+    assert len(bot_pcm) / 32_000 >= max(t.bot_audio_end or 0 for t in turns) - 0.01

@@ -1,0 +1,123 @@
+"""The call pipeline in voice mode: espeak-ng speech through Silero VAD, a tiny random Whisper loaded the real way,
+espeak-ng for the bot; barge-in, silence timeouts, malformed frames."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import numpy as np
+import pytest
+
+from voice.asr import WhisperEngine
+from voice.audio import float_to_pcm16, pcm16_to_float, resample
+from voice.pipeline import CallError, CallPipeline, CallSetup
+from voice.vad import FRAME_BYTES
+
+pytestmark = pytest.mark.slow
+
+
+def frames(audio: np.ndarray, silence_s: float = 0.0) -> list[bytes]:
+    pcm = float_to_pcm16(np.concatenate([audio, np.zeros(int(silence_s * 16_000), np.float32)]))
+    pcm += b"\0" * (-len(pcm) % FRAME_BYTES)
+    return [pcm[i:i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES)]
+
+
+@pytest.fixture(scope="module")
+def speech(espeak) -> np.ndarray:
+    pcm, rate = espeak.synthesize_sentence("我们需要五十米扬程的水泵", voice=None, rate=None, pitch=None)
+    return resample(pcm16_to_float(pcm), rate, 16_000)
+
+
+@pytest.fixture
+def short_program(demo_program) -> dict:
+    """The demo flow with a one-word greeting and question, so that speaking takes about a second."""
+    program = json.loads(json.dumps(demo_program))
+    program["nodes"]["greet"]["texts"] = ["您好。"]
+    program["nodes"]["need"]["prompts"] = ["要泵吗？"]
+    return program
+
+
+def voice_call(program, slots, recorder, whisper, espeak, **options) -> CallPipeline:
+    setup = CallSetup(program=program, slots=slots, asr=WhisperEngine(whisper), tts=espeak, seed=1)
+    return CallPipeline(setup, recorder, voice=True, **options)
+
+
+async def test_a_spoken_answer_is_endpointed_recognised_and_answered_with_audio(
+        short_program, demo_slots, recorder, tiny_whisper, espeak, speech):
+    call = voice_call(short_program, demo_slots, recorder, tiny_whisper, espeak, lead_s=60)
+    await call.start()
+    await call.settle()
+    greeting = b"".join(recorder.sound)
+    assert len(greeting) > 16_000  # more than half a second of bot audio at 16 kHz
+    for frame in frames(speech, silence_s=1.0):
+        await call.audio_frame(frame)
+    await call.settle()
+    await call.stop()
+    assert [e["speech"] for e in recorder.of("vad")] == ["start", "end"]
+    transcript = recorder.of("transcript")[0]
+    assert transcript["source"] == "asr" and isinstance(transcript["text"], str)
+    record, offsets = recorder.turns[1]
+    assert record.event == "user" and record.user_text == transcript["text"]
+    assert {"vad", "asr", "nlu", "flow", "tts", "total"} <= set(record.latency_ms)
+    assert 400 <= record.latency_ms["vad"] <= 2000  # the endpoint waits for 500 ms of silence
+    duration = len(speech) / 16_000
+    assert 0 <= offsets["user_audio_start"] < offsets["user_audio_end"] <= duration + 1.0
+    assert offsets["user_audio_end"] - offsets["user_audio_start"] >= duration * 0.6
+    assert offsets["bot_audio_start"] == pytest.approx(len(greeting) / 32_000, abs=0.01)
+    user, bot = call.audio_tracks()
+    assert len(user) == len(frames(speech, 1.0)) * FRAME_BYTES and len(bot) == len(b"".join(recorder.sound))
+
+
+async def test_speech_while_the_bot_talks_barges_in_and_stops_its_audio(
+        demo_program, demo_slots, recorder, tiny_whisper, espeak, speech):
+    call = voice_call(demo_program, demo_slots, recorder, tiny_whisper, espeak)
+    await call.start()
+    await asyncio.sleep(0.5)  # the greeting is several seconds long: it is still being sent
+    for frame in frames(speech[:8000]):
+        await call.audio_frame(frame)
+        await asyncio.sleep(0.02)
+    await asyncio.wait_for(call.settle(), 30)
+    await call.stop()
+    assert recorder.of("stop_audio") and recorder.of("barge_in")[0]["node"] == "need"
+    (opening, opened), (barge, _) = recorder.turns[:2]
+    assert barge.event == "barge_in" and barge.barge_in
+    full = sum(len(c) for c in recorder.sound)
+    assert opened["bot_audio_end"] - opened["bot_audio_start"] < 4.0  # cut short, not the whole greeting
+    assert opened["bot_audio_end"] == pytest.approx(full / 32_000, abs=0.01)
+
+
+async def test_a_node_without_barge_in_lets_the_bot_finish(demo_program, demo_slots, recorder, tiny_whisper,
+                                                            espeak, speech, short_program):
+    short_program["nodes"]["need"]["listen"]["barge_in"] = False
+    call = voice_call(short_program, demo_slots, recorder, tiny_whisper, espeak)
+    await call.start()
+    for frame in frames(speech[:8000], silence_s=0.7):
+        await call.audio_frame(frame)
+    await asyncio.wait_for(call.settle(), 30)
+    await call.stop()
+    assert not recorder.of("barge_in") and not recorder.of("transcript")
+    assert [r.event for r, _ in recorder.turns] == ["start"]
+
+
+async def test_saying_nothing_times_out_into_a_silence_turn(short_program, demo_slots, recorder, tiny_whisper,
+                                                             espeak):
+    short_program["nodes"]["need"]["listen"]["silence_timeout_ms"] = 300
+    call = voice_call(short_program, demo_slots, recorder, tiny_whisper, espeak, lead_s=60)
+    await call.start()
+    await call.settle()
+    await asyncio.sleep(sum(len(c) for c in recorder.sound) / 32_000 + 0.6)
+    await call.settle()
+    await call.stop()
+    silence, _ = recorder.turns[1]
+    assert (silence.event, silence.silence, silence.node) == ("silence", True, "need")
+
+
+@pytest.mark.parametrize("frame", [b"", b"\0" * 639, b"\0" * 1280, "text"])
+async def test_a_frame_that_is_not_20_ms_of_pcm_is_refused(short_program, demo_slots, recorder, tiny_whisper,
+                                                           espeak, frame):
+    call = voice_call(short_program, demo_slots, recorder, tiny_whisper, espeak, lead_s=60)
+    await call.start()
+    with pytest.raises(CallError, match="640 bytes"):
+        await call.audio_frame(frame)
+    await call.stop()
