@@ -190,8 +190,13 @@ def do_publish(flow: Flow, user: AbstractBaseUser | None, note: str = "") -> Flo
         message = _("The flow has %(n)d error(s); fix them before publishing.") % {"n": len(result.errors)}
         raise PublishError(message, _diagnostics(result))
     number = (flow.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    return FlowVersion.objects.create(flow=flow, number=number, graph=graph, program=result.program,
-                                      checksum=result.program["checksum"], author=user, note=note.strip()[:200])
+    version = FlowVersion.objects.create(flow=flow, number=number, graph=graph, program=result.program,
+                                         checksum=result.program["checksum"], author=user, note=note.strip()[:200])
+    from voice.services import send_presynthesis  # voice builds on flows: imported late
+
+    # the fixed scripts go to the TTS cache off-request; a broker hiccup must not fail the publish (robust)
+    transaction.on_commit(lambda: send_presynthesis(version.pk), robust=True)
+    return version
 
 
 @transaction.atomic

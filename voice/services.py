@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from nlu.models import ExampleSource, Intent, SlotType, TrainingExample
 from salesstudio.models import Bot
-from voice import asr
+from voice import asr, tts
 from voice.audio import AudioError, AudioInfo, decode, decode_channels, probe
 from voice.models import Recording, Segment, Speaker
 
@@ -149,6 +149,47 @@ def hot_words(bot: Bot) -> list[str]:
 def get_engine() -> asr.AsrEngine:
     """The configured engine; the model itself loads once per process (cached by `voice.asr`)."""
     return asr.WhisperEngine(asr.resolve_asr_model(settings.ASR_MODEL, settings.DATA_DIR))
+
+
+_tts_engines: dict[tuple[str, str], tts.TtsEngine] = {}
+
+
+def get_tts_engine() -> tts.TtsEngine:
+    """The configured TTS engine (TTS_ENGINE, TTS_MODEL), loaded once per process. Raises TtsError."""
+    key = (settings.TTS_ENGINE, settings.TTS_MODEL or "")
+    if key not in _tts_engines:
+        options = {"model_dir": settings.TTS_MODEL} if settings.TTS_ENGINE == "coqui" else {}
+        _tts_engines[key] = tts.load_tts_engine(settings.TTS_ENGINE, **options)
+    return _tts_engines[key]
+
+
+def get_tts_cache() -> tts.TtsCache:
+    """The shared cache of synthesised fixed texts (the live call pipeline reads it)."""
+    return tts.TtsCache(settings.DATA_DIR / "cache" / "tts")
+
+
+def send_presynthesis(flow_version_id: int) -> None:
+    """Queue the synthesis of a newly published version's fixed scripts (called on commit of the publish)."""
+    from voice.tasks import presynthesize_flow_version
+
+    presynthesize_flow_version.delay(flow_version_id)
+
+
+def do_presynthesize(flow_version_id: int) -> tts.Presynthesis | None:
+    """Synthesise the fixed scripts of a published flow version into the TTS cache, in the bot's voice (the body
+    of the Celery task). Sentences that fail are logged; a version deleted meanwhile does nothing (None)."""
+    from flows.models import FlowVersion
+
+    version = FlowVersion.objects.select_related("flow__bot").filter(pk=flow_version_id).first()
+    if version is None:
+        return None
+    done = tts.presynthesize(get_tts_engine(), get_tts_cache(), tts.fixed_texts(version.program or {}),
+                             version.flow.bot.dialect)
+    for sentence, reason in done.failed:
+        log.warning("flow version %s: cannot pre-synthesise %r: %s", flow_version_id, sentence, reason)
+    log.info("flow version %s: %d sentences synthesised, %d already cached", flow_version_id, done.synthesised,
+             done.cached)
+    return done
 
 
 def recognise(engine: asr.AsrEngine, path: str | Path, channels: int, *, hot_words: Iterable[str], dialect: str,

@@ -19,3 +19,8 @@ def transcribe_recording(self, recording_id: int) -> None:  # noqa: ANN001
             services.do_fail_recording(recording_id, str(exc))
             return
         raise self.retry(exc=exc, countdown=RETRY_DELAYS[self.request.retries]) from exc
+
+
+@shared_task(acks_late=True)
+def presynthesize_flow_version(flow_version_id: int) -> None:
+    services.do_presynthesize(flow_version_id)

@@ -197,6 +197,46 @@ class TtsCache:
         return pcm, rate
 
 
+@dataclass(frozen=True)
+class Presynthesis:
+    """What `presynthesize` did: sentences synthesised now, found in the cache already, and failures (text, why)."""
+
+    synthesised: int
+    cached: int
+    failed: tuple[tuple[str, str], ...]
+
+
+def fixed_texts(program: dict) -> list[str]:
+    """The scripts of a compiled flow program (flows.compiler format 1) that need no slot value: say/transfer/end
+    texts, ask/branch prompts and re-prompts without a `{slot}` placeholder, each once, in node order."""
+    from flows.graph import TEMPLATE
+
+    texts = []
+    for node in (program.get("nodes") or {}).values():
+        for key in ("texts", "prompts", "reprompts"):
+            texts += [t for t in node.get(key) or [] if isinstance(t, str) and not TEMPLATE.search(t)]
+    return list(dict.fromkeys(t for t in texts if t.strip()))
+
+
+def presynthesize(engine: TtsEngine, cache: TtsCache, texts: list[str], voice: str | None = None) -> Presynthesis:
+    """Put every sentence of `texts` into `cache`, keyed as a live call asks for it (sentence by sentence, the same
+    engine identity and voice), so that the first words of a call are ready. A sentence that fails is reported and
+    the others go on; nothing is raised for TtsError."""
+    synthesised = cached = 0
+    failed = []
+    for sentence in dict.fromkeys(s for text in texts for s in split_sentences(text)):
+        if cache.path_for(engine, sentence, voice).is_file():
+            cached += 1
+            continue
+        try:
+            cache.get_or_synthesize(engine, sentence, voice)
+        except TtsError as exc:
+            failed.append((sentence, str(exc)))
+            continue
+        synthesised += 1
+    return Presynthesis(synthesised, cached, tuple(failed))
+
+
 def load_tts_engine(kind: str, **options: Any) -> TtsEngine:
     """Factory for settings: kind "espeak" (options as EspeakEngine) or "coqui" (model_dir=…). Raises TtsError."""
     if kind == "espeak":

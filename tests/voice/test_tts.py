@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from voice.tts import AudioChunk, EspeakEngine, TtsCache, TtsEngine, TtsError, load_tts_engine, split_sentences
+from voice.tts import (
+    AudioChunk, EspeakEngine, TtsCache, TtsEngine, TtsError, fixed_texts, load_tts_engine, presynthesize, split_sentences,
+)
 
 PITCH = "您好，我是工业泵销售顾问。请问您需要多大扬程的泵？我们这个月有优惠！"
 
@@ -115,3 +117,40 @@ def test_factory():
     assert isinstance(load_tts_engine("espeak"), EspeakEngine)
     with pytest.raises(TtsError, match="unknown TTS engine"):
         load_tts_engine("festival")
+
+
+PROGRAM = {"format": 1, "start": "n1", "nodes": {
+    "n1": {"id": "n1", "kind": "start", "exits": {"next": "n2"}},
+    "n2": {"id": "n2", "kind": "say", "texts": ["您好，这里是鑫源泵业。请问您方便吗？", "您好！"], "exits": {"next": "n3"}},
+    "n3": {"id": "n3", "kind": "ask", "slots": ["扬程"], "prompts": ["请问需要多大扬程？"],
+           "reprompts": ["您刚才说{扬程}米吗？", "请再说一遍扬程。"], "exits": {}},
+    "n4": {"id": "n4", "kind": "end", "texts": ["好的，{ 扬程 }米的泵报价稍后发您。", "您好！"], "outcome": "意向",
+           "exits": {}},
+}}
+
+
+def test_fixed_texts_are_the_scripts_without_slot_placeholders():
+    assert fixed_texts(PROGRAM) == ["您好，这里是鑫源泵业。请问您方便吗？", "您好！", "请问需要多大扬程？",
+                                    "请再说一遍扬程。"]
+
+
+def test_presynthesis_caches_each_sentence_as_a_call_asks_for_it(espeak, tmp_path):
+    cache = TtsCache(tmp_path)
+    done = presynthesize(espeak, cache, fixed_texts(PROGRAM), "cantonese")
+    assert (done.synthesised, done.cached, done.failed) == (5, 0, ())
+    for sentence in ("您好，这里是鑫源泵业。", "请问您方便吗？", "您好！", "请问需要多大扬程？", "请再说一遍扬程。"):
+        assert cache.path_for(espeak, sentence, "yue").is_file()  # the voice as the pipeline names it, or not
+    assert not cache.path_for(espeak, "请问您方便吗？", "mandarin").is_file()
+    again = presynthesize(espeak, cache, fixed_texts(PROGRAM), "cantonese")
+    assert (again.synthesised, again.cached) == (0, 5)
+
+
+def test_a_failing_sentence_is_reported_and_the_others_go_on(tmp_path):
+    class Picky(CountingEngine):
+        def synthesize_sentence(self, text, *, voice, rate, pitch):
+            if "扬程" in text:
+                raise TtsError("no voice for that")
+            return super().synthesize_sentence(text, voice=voice, rate=rate, pitch=pitch)
+
+    done = presynthesize(Picky(), TtsCache(tmp_path), fixed_texts(PROGRAM))
+    assert done.synthesised == 3 and [text for text, _ in done.failed] == ["请问需要多大扬程？", "请再说一遍扬程。"]
