@@ -1,8 +1,9 @@
 """Evaluation reports for the intent classifier, the slot filler and the dialogue state tracker.
 
 Plain Python (no sklearn) so the reports are cheap to compute anywhere. Every report is a JSON-serialisable dict.
-Slot values compare after a normaliser `normalizer(slot, text) -> value`; the default folds case and drops spaces. A
-colleague's `nlu.normalize.normalize(slot_type, text)` fits once wrapped to map a slot name to its type.
+Slot values compare after a normaliser `normalizer(slot, text) -> value`; the default folds case and drops spaces,
+`slot_normalizer(definitions)` reads each slot's text as its type says (nlu.normalize). `evaluate_examples` and
+`evaluate_dialogues` drive a loaded runtime (and the DST) over a file's examples or dialogues.
 """
 
 from __future__ import annotations
