@@ -68,12 +68,12 @@ def prepare_e5_small(dest: Path, *, prune: bool = True, source: Path | None = No
     return dest
 
 
-def resolve_base_model(configured: str | None, data_dir: Path) -> Path:
-    """The base encoder folder to train on: `configured` (NLU_BASE_MODEL) if set, else the prepared e5-small.
+def resolve_base_model(configured: str | Path | None, data_dir: str | Path) -> Path:
+    """The base encoder folder to train on: the configured NLU_BASE_MODEL folder if set, else multilingual-e5-small
+    prepared (once) under `<data_dir>/models/base_models/` (the same arguments as `voice.asr.resolve_asr_model`).
 
     A configured folder may be any BERT-like encoder saved by transformers with a `tokenizer.json`; raises
-    BaseModelError if it lacks `config.json` or `tokenizer.json`. Otherwise prepares (once)
-    `<data_dir>/base_models/multilingual-e5-small`.
+    BaseModelError if it lacks `config.json` or `tokenizer.json`.
     """
     if configured:
         folder = Path(configured).expanduser()
@@ -81,7 +81,7 @@ def resolve_base_model(configured: str | None, data_dir: Path) -> Path:
         if missing:
             raise BaseModelError(f"configured base model {folder} lacks {', '.join(missing)}")
         return folder
-    return prepare_e5_small(Path(data_dir) / "base_models" / E5_FOLDER_NAME)
+    return prepare_e5_small(Path(data_dir) / "models" / "base_models" / E5_FOLDER_NAME)
 
 
 def is_prepared(folder: Path) -> bool:

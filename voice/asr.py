@@ -160,7 +160,8 @@ def check_model_dir(path: str | Path) -> Path:
 
 
 def resolve_asr_model(configured: str | Path | None, data_dir: str | Path) -> Path:
-    """The folder to load: the configured ASR_MODEL folder if set, else Whisper base prepared under data_dir."""
+    """The folder to load: the configured ASR_MODEL folder if set, else Whisper base prepared (once) under
+    `<data_dir>/models/` (the same arguments as `nlu.base_models.resolve_base_model`). Raises AsrError(permanent)."""
     if configured:
         return check_model_dir(configured)
     return prepare_whisper_base(Path(data_dir) / "models" / "whisper-base")

@@ -119,7 +119,7 @@ def _train(run: TrainingRun, echo: Callable[[dict], None] | None = None) -> None
 
     examples = [{"text": e.text, "intent": e.intent.name, "spans": e.spans, "context": e.context or None}
                 for e in run.bot.examples.select_related("intent")]
-    base = Path(run.base_model) if run.base_model else resolve_base_model(settings.NLU_BASE_MODEL, settings.MODELS_DIR)
+    base = Path(run.base_model) if run.base_model else resolve_base_model(settings.NLU_BASE_MODEL, settings.DATA_DIR)
     TrainingRun.objects.filter(pk=run.pk).update(base_model=str(base), example_count=len(examples))
     known = {f.name for f in fields(TrainConfig)}
     config = TrainConfig(**{k: tuple(v) if k == "lora_targets" else v for k, v in run.config.items() if k in known})

