@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from voice.views import recordings
+from voice.views import analytics, calls, recordings
 
 app_name = "voice"
 urlpatterns = [
@@ -16,4 +16,11 @@ urlpatterns = [
     path("recordings/<int:recording>/delete/", recordings.recording_delete, name="recording_delete"),
     path("segments/<int:segment>/text/", recordings.segment_text, name="segment_text"),
     path("segments/<int:segment>/label/", recordings.segment_label, name="segment_label"),
+    path("calls/", calls.calls, name="calls"),
+    path("calls/<int:call>/", calls.call, name="call"),
+    path("calls/export/calls.csv", calls.calls_csv, name="calls_csv"),
+    path("calls/export/turns.csv", calls.turns_csv, name="turns_csv"),
+    path("analytics/", analytics.dashboard, name="dashboard"),
+    path("analytics/funnel/", analytics.funnel_canvas, name="funnel_canvas"),
+    path("analytics/compare/", analytics.compare, name="compare"),
 ]

@@ -44,6 +44,11 @@ class CallFilterForm(forms.Form):
         self.fields["model"].queryset = ModelVersion.objects.filter(bot=bot).order_by("-number")
         outcomes = bot.calls.order_by("outcome").values_list("outcome", flat=True).distinct()
         self.fields["outcome"].choices = [("", _("All outcomes"))] + [(o, o) for o in outcomes if o]
+        for field in self.fields.values():
+            widget = field.widget
+            widget.attrs["class"] = ("form-check-input" if isinstance(widget, forms.CheckboxInput) else
+                                     "form-select form-select-sm" if isinstance(widget, forms.Select) else
+                                     "form-control form-control-sm")
 
     def calls(self, *, ignore: tuple[str, ...] = ()) -> QuerySet[Call]:
         """The bot's calls that pass the valid filters (an invalid field filters nothing); `ignore` leaves fields out

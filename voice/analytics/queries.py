@@ -16,7 +16,7 @@ PERCENTILES = (50, 90, 99)
 FUNNEL_SUMS = ("visits", "silences", "no_matches", "barge_ins", "hangups")
 
 
-def _rate(part: int | None, whole: int | None) -> float | None:
+def rate(part: int | None, whole: int | None) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
@@ -28,8 +28,8 @@ def summary(calls: QuerySet[Call]) -> dict:
         user_turns=Sum("user_turn_count"), no_matches=Sum("no_match_count"),
         no_match_calls=Count("id", filter=Q(no_match_count__gt=0)))
     row = {k: v or 0 for k, v in row.items()}
-    return {**row, "completion_rate": _rate(row["completed"], row["calls"]),
-            "no_match_rate": _rate(row["no_matches"], row["user_turns"]),
+    return {**row, "completion_rate": rate(row["completed"], row["calls"]),
+            "no_match_rate": rate(row["no_matches"], row["user_turns"]),
             "turns_per_call": round(row["turns"] / row["calls"], 2) if row["calls"] else None}
 
 
@@ -39,8 +39,8 @@ def per_day(calls: QuerySet[Call]) -> list[dict]:
             .annotate(calls=Count("id"), completed=Count("id", filter=Q(completed=True)),
                       user_turns=Sum("user_turn_count"), no_matches=Sum("no_match_count")).order_by("day"))
     return [{"day": r["day"].isoformat(), "calls": r["calls"], "completed": r["completed"],
-             "completion_rate": _rate(r["completed"], r["calls"]),
-             "no_match_rate": _rate(r["no_matches"], r["user_turns"])} for r in rows]
+             "completion_rate": rate(r["completed"], r["calls"]),
+             "no_match_rate": rate(r["no_matches"], r["user_turns"])} for r in rows]
 
 
 def outcomes(calls: QuerySet[Call]) -> list[dict]:

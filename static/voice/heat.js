@@ -1,0 +1,43 @@
+// The funnel drawn on the read-only flow canvas: each node is tinted by the share of its calls that dropped there and
+// carries its figures (entered / left / dropped · hung up, silence, no-match, barge-in).
+(function () {
+  "use strict";
+  var Shapes = window.FlowShapes;
+  var read = function (id) { return JSON.parse(document.getElementById(id).textContent); };
+  var graph = read("heat-graph"), rows = read("heat-rows");
+  Shapes.state.labels = read("heat-labels");
+  var container = document.getElementById("heat-canvas");
+  var words = container.dataset;
+  var lf = new window.Core.LogicFlow({container: container, isSilentMode: true, edgeType: "ss-edge",
+    grid: {size: 10, visible: true, type: "dot", config: {color: "#e2e8f0", thickness: 1}}});
+  Shapes.register(lf, {readOnly: true});
+  lf.render(Shapes.toLogicFlow(graph));
+  lf.fitView(40, 40);
+
+  function badge(row) {
+    var extra = [["hangups", row.hangups], ["silences", row.silences], ["noMatches", row.no_matches],
+      ["bargeIns", row.barge_ins]].filter(function (x) { return x[1] > 0; })
+      .map(function (x) { return words[x[0]] + " " + x[1]; }).join(" · ");
+    var el = document.createElement("div");
+    el.className = "heat-badge";
+    el.dataset.testid = "heat-badge";
+    el.textContent = words.entered + " " + row.calls + " · " + words.left + " " + row.left + " · " +
+      words.dropped + " " + row.dropped + (extra ? " | " + extra : "");
+    return el;
+  }
+
+  rows.forEach(function (row) {
+    var root = Shapes.state.elements[row.node];
+    var node = root && root.querySelector(".ss-node");
+    if (!node) return;
+    // Hue from green (nobody drops here) to red (everybody who enters drops here).
+    var hue = Math.round(120 * (1 - (row.drop_rate || 0)));
+    node.style.background = "hsl(" + hue + " 75% " + (row.dropped ? 84 : 92) + "%)";
+    node.classList.add("heat-node");
+    node.dataset.entered = row.calls;
+    node.dataset.dropped = row.dropped;
+    node.appendChild(badge(row));
+  });
+  container.dataset.ready = "1";
+  window.flowHeat = {lf: lf};
+})();

@@ -1,0 +1,57 @@
+"""Call log pages: the filtered list (htmx pagination), one call turn by turn, the CSV exports. A call's audio is
+served by the tester's audio view."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_http_methods
+
+from salesstudio.models import Bot
+from salesstudio.permissions import workspace_view
+from voice.analytics import export
+from voice.analytics.filters import CallFilterForm
+from voice.models import Call
+
+PAGE_SIZE = 50
+
+
+@require_http_methods(["GET"])
+@workspace_view(read="view")
+def calls(request: HttpRequest, bot: Bot) -> HttpResponse:
+    """The list; htmx swaps the `results` fragment when the filters change or a page link is followed."""
+    form = CallFilterForm(bot, request.GET)
+    rows = form.calls().select_related("flow_version", "model_version")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"bot": bot, "form": form, "page": page, "query": form.query_string(), "tab": "calls"}
+    return render(request, "voice/calls/list.html#results" if request.htmx else "voice/calls/list.html", context)
+
+
+@require_http_methods(["GET"])
+@workspace_view(read="view")
+def call(request: HttpRequest, bot: Bot, call: int) -> HttpResponse:
+    found = get_object_or_404(Call.objects.select_related("flow_version", "model_version", "user"), pk=call, bot=bot)
+    turns = list(found.turns.all())
+    slot_names = sorted({name for t in turns for name in t.slots} | {n for t in turns for n in t.changed_slots})
+    context = {"bot": bot, "call": found, "turns": turns, "slot_names": slot_names,
+               "slot_rows": [(t, [(t.slots.get(n), n in t.changed_slots) for n in slot_names]) for t in turns]}
+    return render(request, "voice/calls/detail.html", context)
+
+
+def _csv_response(lines, name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_http_methods(["GET"])
+@workspace_view(read="view")
+def calls_csv(request: HttpRequest, bot: Bot) -> StreamingHttpResponse:
+    return _csv_response(export.call_rows(CallFilterForm(bot, request.GET).calls()), f"{bot.slug}-calls.csv")
+
+
+@require_http_methods(["GET"])
+@workspace_view(read="view")
+def turns_csv(request: HttpRequest, bot: Bot) -> StreamingHttpResponse:
+    return _csv_response(export.turn_rows(CallFilterForm(bot, request.GET).calls()), f"{bot.slug}-turns.csv")
