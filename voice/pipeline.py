@@ -306,7 +306,8 @@ class CallPipeline:
         says = [a["text"] for a in actions if a.get("text") and a["type"] in ("say", "transfer")]
         if says:
             self.last_prompt = says[-1]
-        await self.sink.event({"type": "node", "turn": record.index, "node": record.node, "path": record.path,
+        await self.sink.event({"type": "node", "turn": record.index, "event": record.event, "node": record.node,
+                               "path": record.path,
                                "listen": self.listen and {k: self.listen[k] for k in (
                                    "barge_in", "silence_timeout_ms", "expected_slots")}})
         await self.sink.event({"type": "state", "turn": record.index, "slots": record.slots,

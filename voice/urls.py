@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from voice.views import analytics, calls, recordings
+from voice.views import analytics, calls, recordings, tester
 
 app_name = "voice"
 urlpatterns = [
@@ -16,6 +16,9 @@ urlpatterns = [
     path("recordings/<int:recording>/delete/", recordings.recording_delete, name="recording_delete"),
     path("segments/<int:segment>/text/", recordings.segment_text, name="segment_text"),
     path("segments/<int:segment>/label/", recordings.segment_label, name="segment_label"),
+    path("tester/", tester.tester, name="tester"),
+    path("tester/calls/<int:call>/caller.wav", tester.tester_audio, {"track": "user"}, name="tester_user_audio"),
+    path("tester/calls/<int:call>/bot.wav", tester.tester_audio, {"track": "bot"}, name="tester_bot_audio"),
     path("calls/", calls.calls, name="calls"),
     path("calls/<int:call>/", calls.call, name="call"),
     path("calls/export/calls.csv", calls.calls_csv, name="calls_csv"),

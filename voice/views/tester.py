@@ -1,0 +1,53 @@
+"""The live call tester: choose a published version, call it by microphone or keyboard, watch every turn."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from flows.forms import CONDITION_LABELS, KIND_LABELS
+from flows.models import FlowVersion
+from nlu.services import active_version
+from salesstudio.models import Bot
+from salesstudio.permissions import workspace_view
+from voice.models import Call
+from voice.services import audio_response
+
+
+@require_http_methods(["GET"])
+@workspace_view(read="edit")
+def tester(request: HttpRequest, bot: Bot) -> HttpResponse:
+    """`?version=<number>` picks the published version to call (default: the latest)."""
+    versions = list(FlowVersion.objects.filter(flow__bot=bot).order_by("-number"))
+    chosen = next((v for v in versions if str(v.number) == request.GET.get("version")), versions[0] if versions else None)
+    model = active_version(bot)
+    config = {"socket": f"/ws/w/{request.workspace.slug}/call/", "bot": bot.slug,
+              "version": chosen.number if chosen else None, "graph": chosen.graph if chosen else None,
+              "labels": {"kinds": {k: str(v) for k, v in KIND_LABELS.items()},
+                         "conditions": {k: str(v) for k, v in CONDITION_LABELS.items()}},
+              "text": page_texts()}
+    return render(request, "voice/tester.html", {"bot": bot, "versions": versions, "version": chosen,
+                                                 "model": model, "config": config})
+
+
+def page_texts() -> dict[str, str]:
+    """Messages the page's script shows, in the request's language."""
+    return {"ready": _("Ready"), "connecting": _("Connecting…"), "live": _("On the call"), "ended": _("Call ended"),
+            "outcome": _("Outcome"), "error": _("Error"), "noMic": _("The microphone cannot be used: type instead."),
+            "noIntent": _("no intent"), "none": _("none"), "source": _("answered by"),
+            "bargeIn": _("You interrupted the bot"), "silence": _("(silence)"), "disconnected": _("Connection lost")}
+
+
+@require_http_methods(["GET"])
+@workspace_view(read="edit")
+def tester_audio(request: HttpRequest, bot: Bot, call: int, track: str) -> HttpResponse:
+    """The caller's (`track` user) or the bot's (bot) audio of a test call, with Range support for seeking."""
+    found = get_object_or_404(Call, bot=bot, pk=call)
+    field = found.user_audio if track == "user" else found.bot_audio
+    if not field:
+        raise Http404
+    return audio_response(request, SimpleNamespace(file=field, format="wav"))
