@@ -8,8 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Django-side modules of an app; every other module in flows/, nlu/ and voice/ is core.
-DJANGO_SIDE = {"models", "views", "services", "tasks", "consumers", "routing", "forms", "urls", "apps", "admin",
-               "__init__"}
+DJANGO_SIDE = {"models", "views", "services", "calllog", "tasks", "consumers", "routing", "forms", "urls", "apps",
+               "admin", "__init__"}
 
 
 def core_modules() -> list[str]:
