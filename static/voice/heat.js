@@ -14,16 +14,16 @@
   lf.render(Shapes.toLogicFlow(graph));
   lf.fitView(40, 40);
 
-  function badge(row) {
+  // The figures replace the node's summary line (the node box is clipped to its size).
+  function figures(row, line) {
     var extra = [["hangups", row.hangups], ["silences", row.silences], ["noMatches", row.no_matches],
       ["bargeIns", row.barge_ins]].filter(function (x) { return x[1] > 0; })
       .map(function (x) { return words[x[0]] + " " + x[1]; }).join(" · ");
-    var el = document.createElement("div");
-    el.className = "heat-badge";
-    el.dataset.testid = "heat-badge";
-    el.textContent = words.entered + " " + row.calls + " · " + words.left + " " + row.left + " · " +
-      words.dropped + " " + row.dropped + (extra ? " | " + extra : "");
-    return el;
+    line.className = "heat-badge";
+    line.dataset.testid = "heat-badge";
+    line.textContent = words.entered + " " + row.calls + " · " + words.left + " " + row.left + " · " +
+      words.dropped + " " + row.dropped + (extra ? " · " + extra : "");
+    line.title = line.textContent;
   }
 
   rows.forEach(function (row) {
@@ -36,7 +36,7 @@
     node.classList.add("heat-node");
     node.dataset.entered = row.calls;
     node.dataset.dropped = row.dropped;
-    node.appendChild(badge(row));
+    figures(row, node.querySelector(".ss-node-summary"));
   });
   container.dataset.ready = "1";
   window.flowHeat = {lf: lf};
