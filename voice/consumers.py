@@ -76,7 +76,9 @@ class SocketSink:
         await self.consumer.send(bytes_data=pcm)
 
     async def turn(self, record: TurnRecord, offsets: dict[str, float]) -> None:
-        await database_sync_to_async(record_turn)(self.consumer.call, record, **offsets)
+        # Not thread-sensitive: the turns of many calls are written in parallel, not one after another on the one
+        # thread that Django's sync code shares (that capped a server at ~35 turns/s in bench/calls.py).
+        await database_sync_to_async(record_turn, thread_sensitive=False)(self.consumer.call, record, **offsets)
 
     async def finished(self) -> None:
         await self.consumer.save_audio()

@@ -93,31 +93,28 @@ def test_a_microphone_call_is_heard_answered_and_its_audio_kept(server, browser,
     speech = resample(pcm16_to_float(pcm), rate, 16_000)
     gap = np.zeros(16_000 * 3, np.float32)
     wav = write_wav(tmp_path / "caller.wav", np.concatenate([gap, speech, gap]), 16_000)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + [
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}", "--autoplay-policy=no-user-gesture-required"])
-        context = chromium.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
-        context.grant_permissions(["microphone"])
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        try:
-            open_tester(page, server, demo_bot)
-            page.get_by_test_id("start-call").click()
-            page.wait_for_selector("[data-testid=bubble-bot]")
-            page.locator("[data-testid=turn] [data-stage=asr]").first.wait_for(timeout=60_000)
-            page.get_by_test_id("hang-up").click()
-            page.get_by_test_id("outcome").wait_for()
-            page.get_by_test_id("recordings").wait_for()
-            audio_url = page.locator("#tester-user-audio").get_attribute("src")
-            response = page.request.get(f"{server.url}{audio_url}")
-            assert response.status == 200 and response.body()[:4] == b"RIFF"
-        finally:
-            page.screenshot(path=str(OUTPUT / "test_a_microphone_call.png"), full_page=True)
-            context.close()
-            chromium.close()
+    chromium = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}", "--autoplay-policy=no-user-gesture-required"])
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
+    context.grant_permissions(["microphone"])
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        open_tester(page, server, demo_bot)
+        page.get_by_test_id("start-call").click()
+        page.wait_for_selector("[data-testid=bubble-bot]")
+        page.locator("[data-testid=turn] [data-stage=asr]").first.wait_for(timeout=60_000)
+        page.get_by_test_id("hang-up").click()
+        page.get_by_test_id("outcome").wait_for()
+        page.get_by_test_id("recordings").wait_for()
+        audio_url = page.locator("#tester-user-audio").get_attribute("src")
+        response = page.request.get(f"{server.url}{audio_url}")
+        assert response.status == 200 and response.body()[:4] == b"RIFF"
+    finally:
+        page.screenshot(path=str(OUTPUT / "test_a_microphone_call.png"), full_page=True)
+        context.close()
+        chromium.close()
     call = Call.objects.get(bot=demo_bot)
     assert call.mode == "voice" and call.turns.filter(event="user", asr_ms__isnull=False).exists()
     assert call.user_audio and call.bot_audio
