@@ -94,10 +94,13 @@ def dashboards(bot) -> dict:
                "outcome + no-match": "outcome=挂断&no_match=on"}
     found = {}
     for label, query in filters.items():
-        calls = CallFilterForm(bot, QueryDict(query)).calls()
+        form = CallFilterForm(bot, QueryDict(query))
+        calls = form.calls()
         found[label] = {name: timed(lambda fn=fn: fn(calls)) for name, fn in [
             ("summary", queries.summary), ("per_day", queries.per_day), ("outcomes", queries.outcomes),
-            ("funnel", queries.funnel), ("intents", queries.intents), ("latency", queries.latency)]}
+            ("funnel", queries.funnel), ("intents", queries.intents),
+            ("latency", lambda calls: queries.latency(calls, form.latency_buckets()))]}
+        found[label]["latency"]["from"] = "turns" if form.latency_buckets() is None else "summary"
     return found
 
 

@@ -214,3 +214,26 @@ class CallNode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call} @ {self.node}"
+
+
+class LatencyBucket(models.Model):
+    """How many turns took about `ms` in one stage, per bot, flow version, model version, channel and local day of the
+    call's start: the latency dashboard's summary, kept by the call log as turns arrive. Versions are keys (0 = none),
+    not foreign keys, so that a missing version is a value the unique constraint can compare."""
+
+    bot = models.ForeignKey("salesstudio.Bot", on_delete=models.CASCADE, related_name="+")
+    flow_version_key = models.PositiveIntegerField()
+    model_version_key = models.PositiveIntegerField()
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    day = models.DateField()
+    stage = models.CharField(max_length=5)
+    ms = models.PositiveIntegerField()
+    turns = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["bot", "day", "flow_version_key", "model_version_key", "channel", "stage", "ms"],
+            name="latency_bucket_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.bot_id} {self.day} {self.stage} {self.ms} ms × {self.turns}"

@@ -26,6 +26,14 @@ def bot(team):
 
 
 @pytest.fixture
+def demo_bot(team):
+    """The demo bot (工业泵销售) with its training examples and its flow published as version 1."""
+    from salesstudio import bundles
+
+    return bundles.do_import_bot(team["workspace"], bundles.load_demo_bundle(), team["owner"])
+
+
+@pytest.fixture
 def versions(bot):
     from flows.services import get_flow
 

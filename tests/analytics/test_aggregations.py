@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+from django.core.management import call_command
+from django.http import QueryDict
+
 from voice.analytics import queries
+from voice.analytics.filters import CallFilterForm
+from voice.models import Turn
 
 
 def test_summary_counts_completion_and_no_match_rates(bot, hand_calls):
@@ -56,3 +62,23 @@ def test_filters_narrow_every_figure(bot, hand_calls, versions):
     assert queries.summary(v2_calls)["calls"] == 1
     assert set(queries.funnel(v2_calls)) == {"hi", "need", "deal"}
     assert queries.latency(v2_calls)["stages"]["total"]["overall"] == {50: 100, 90: 500, 99: 500}
+
+
+@pytest.mark.parametrize("query", ["", "version=1", "channel=test", "start=2026-11-03", "end=2026-11-02&model="])
+def test_the_latency_summary_gives_what_counting_the_turns_gives(bot, hand_calls, versions, query):
+    form = CallFilterForm(bot, QueryDict(query))
+    buckets = form.latency_buckets()
+    assert buckets is not None
+    assert queries.latency(form.calls(), buckets) == queries.latency(form.calls())
+
+
+def test_filters_without_a_summary_key_count_the_turns(bot, hand_calls):
+    assert CallFilterForm(bot, QueryDict("outcome=挂断")).latency_buckets() is None
+
+
+def test_the_summary_of_simulated_bulk_calls_matches_their_turns(demo_bot):
+    call_command("simulate_calls", demo_bot.slug, "--calls", "60", "--days", "4")
+    form = CallFilterForm(demo_bot, QueryDict(""))
+    found = queries.latency(form.calls(), form.latency_buckets())
+    assert found == queries.latency(form.calls())
+    assert found["stages"]["asr"]["turns"] == Turn.objects.filter(call__bot=demo_bot, asr_ms__isnull=False).count()

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from salesstudio import bundles
 from tests.analytics.test_simulator import BOOK
 from voice.calllog import open_call, record_turn
 from voice.calllog.bulk import log_calls
-from voice.models import Call, CallNode
+from voice.models import Call, CallNode, LatencyBucket
 from voice.simulator import simulate_call
 
 SUMMARY = ["outcome", "end_node", "completed", "turn_count", "user_turn_count", "no_match_count", "silence_count",
            "barge_in_count", "max_latency_ms"]
-
-
-@pytest.fixture
-def demo_bot(team):
-    return bundles.do_import_bot(team["workspace"], bundles.load_demo_bundle(), team["owner"])
 
 
 def _rows(call: Call) -> tuple:
@@ -63,3 +59,18 @@ def test_bootstrap_demo_seeds_the_demo_bots_calls_once(db, settings, tmp_path):
     assert bot.calls.count() == 300
     call_command("bootstrap_demo")
     assert bot.calls.count() == 300
+
+
+def test_the_migration_backfills_the_summaries_of_calls_logged_before_them(demo_bot):
+    from django.apps import apps
+
+    call_command("simulate_calls", demo_bot.slug, "--calls", "25")
+    nodes = sorted(CallNode.objects.values_list("call_id", "node", "visits", "silences", "no_matches", "barge_ins",
+                                                "hangups", "ended"))
+    buckets = sorted(LatencyBucket.objects.values_list("day", "channel", "stage", "ms", "turns"))
+    CallNode.objects.all().delete()
+    LatencyBucket.objects.all().delete()
+    importlib.import_module("voice.migrations.0004_latency_buckets").backfill(apps, None)
+    assert sorted(CallNode.objects.values_list("call_id", "node", "visits", "silences", "no_matches", "barge_ins",
+                                               "hangups", "ended")) == nodes
+    assert sorted(LatencyBucket.objects.values_list("day", "channel", "stage", "ms", "turns")) == buckets

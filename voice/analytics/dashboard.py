@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from flows.models import FlowVersion
 from voice.analytics import queries
-from voice.models import Call
+from voice.models import Call, LatencyBucket
 
 
 def graph_of(bot, version: FlowVersion | None) -> dict:
@@ -31,17 +31,18 @@ def funnel_rows(calls: QuerySet[Call], graph: dict, total: int) -> list[dict]:
     return rows
 
 
-def dashboard(calls: QuerySet[Call], graph: dict) -> dict:
+def dashboard(calls: QuerySet[Call], graph: dict, buckets: QuerySet[LatencyBucket] | None) -> dict:
+    """Every figure of the dashboard; `buckets`: the latency summary rows for the same filters, if they have keys."""
     summary = queries.summary(calls)
     return {"summary": summary, "per_day": queries.per_day(calls), "outcomes": queries.outcomes(calls),
             "funnel": funnel_rows(calls, graph, summary["calls"]), "intents": queries.intents(calls),
-            "latency": queries.latency(calls)}
+            "latency": queries.latency(calls, buckets)}
 
 
-def comparison(calls: QuerySet[Call], graph: dict) -> dict:
+def comparison(calls: QuerySet[Call], graph: dict, buckets: QuerySet[LatencyBucket] | None) -> dict:
     """The figures of one side of a version comparison."""
     summary = queries.summary(calls)
-    latency = queries.latency(calls)["stages"]["total"]["overall"]
+    latency = queries.latency(calls, buckets)["stages"]["total"]["overall"]
     outcomes = {r["outcome"]: r["calls"] for r in queries.outcomes(calls)}
     return {"summary": summary, "latency": latency, "outcomes": outcomes,
             "funnel": {r["node"]: r for r in funnel_rows(calls, graph, summary["calls"])}}

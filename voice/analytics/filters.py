@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from flows.models import FlowVersion
 from nlu.models import ModelVersion
-from voice.models import Call, Channel, Turn
+from voice.models import Call, Channel, LatencyBucket, Turn
+
+SUMMARY_KEYS = {"version", "model", "channel", "start", "end"}  # the filters LatencyBucket rows are keyed by
 
 
 class VersionChoice(forms.ModelChoiceField):
@@ -76,6 +78,27 @@ class CallFilterForm(forms.Form):
             said = Q(user_text__icontains=data["q"]) | Q(bot_text__icontains=data["q"])
             calls = calls.filter(Exists(Turn.objects.filter(said, call=OuterRef("pk"))))
         return calls
+
+    def latency_buckets(self, *, ignore: tuple[str, ...] = ()) -> QuerySet[LatencyBucket] | None:
+        """The latency summary rows for these filters, or None when a filter is set that the summary has no key for
+        (outcome, no-match, slowest turn, search): then the turns have to be counted."""
+        self.is_valid()
+        data = {k: v for k, v in getattr(self, "cleaned_data", {}).items()
+                if k not in ignore and v not in (None, "", False)}
+        if set(data) - SUMMARY_KEYS:
+            return None
+        rows = LatencyBucket.objects.filter(bot=self.bot)
+        if "version" in data:
+            rows = rows.filter(flow_version_key=data["version"].pk)
+        if "model" in data:
+            rows = rows.filter(model_version_key=data["model"].pk)
+        if "channel" in data:
+            rows = rows.filter(channel=data["channel"])
+        if "start" in data:
+            rows = rows.filter(day__gte=data["start"])
+        if "end" in data:
+            rows = rows.filter(day__lte=data["end"])
+        return rows
 
     def query_string(self) -> str:
         """The filters as GET parameters (kept by pagination, exports and the dashboard links)."""

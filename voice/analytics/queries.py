@@ -1,14 +1,16 @@
 """Dashboard aggregations over a filtered set of calls. Every figure is counted or summed in the database through the
 ORM (portable SQL: the same answers on PostgreSQL and SQLite); percentiles come from counted histograms
-(`voice.percentiles`). Call-level figures read Call's summary columns, the funnel reads CallNode, intents and latency
-read Turn through its covering index."""
+(`voice.percentiles`). Call-level figures read Call's summary columns, the funnel reads CallNode, intents read Turn
+through its covering index, latency reads the LatencyBucket summary (or, for filters it has no key for, the turns)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncDate
 
-from voice.models import Call, CallNode, Turn
+from voice.models import Call, CallNode, LatencyBucket, Turn
 from voice.percentiles import percentiles
 
 STAGES = ("vad", "asr", "nlu", "flow", "tts", "total")
@@ -72,27 +74,42 @@ def intents(calls: QuerySet[Call]) -> list[dict]:
 
 
 def _bucket(column: str) -> Case:
-    """10 ms steps below a second, 100 ms steps above (integer division is the same on PostgreSQL and SQLite)."""
+    """`voice.percentiles.bucket` in SQL (integer division is the same on PostgreSQL and SQLite)."""
     return Case(When(**{f"{column}__lt": 1000}, then=F(column) / 10 * 10), default=F(column) / 100 * 100)
 
 
-def latency(calls: QuerySet[Call]) -> dict:
-    """Per stage (`STAGES`): nearest-rank percentiles (`PERCENTILES`) over all turns and per local day, in ms
-    (bucketed: exact below 1 s to 10 ms, above to 100 ms)."""
-    days: set[str] = set()
-    stages: dict[str, dict] = {}
+def _turn_buckets(calls: QuerySet[Call]) -> Iterator[tuple[str, str, int, int]]:
+    """(stage, day, ms bucket, turns) counted from the turns of `calls` (any filter; reads every matching turn)."""
     for stage in STAGES:
         column = f"{stage}_ms"
         rows = (Turn.objects.filter(call__in=calls, **{f"{column}__isnull": False})
-                .annotate(day=TruncDate("created_at"), ms=_bucket(column)).values("day", "ms")
+                .annotate(day=TruncDate("call__started_at"), ms=_bucket(column)).values("day", "ms")
                 .annotate(n=Count("id")).order_by())
+        yield from ((stage, r["day"], r["ms"], r["n"]) for r in rows)
+
+
+def _summary_buckets(buckets: QuerySet[LatencyBucket]) -> Iterator[tuple[str, str, int, int]]:
+    rows = buckets.values("stage", "day", "ms").annotate(n=Sum("turns")).order_by()
+    return ((r["stage"], r["day"], r["ms"], r["n"]) for r in rows)
+
+
+def latency(calls: QuerySet[Call], buckets: QuerySet[LatencyBucket] | None = None) -> dict:
+    """Per stage (`STAGES`): nearest-rank percentiles (`PERCENTILES`) over all turns and per local day of the call's
+    start, in ms (bucketed: to 10 ms below 1 s, to 100 ms above). `buckets`, the summary rows for the same filters
+    (see CallFilterForm.latency_buckets), answers without reading turns; without it the turns of `calls` are counted."""
+    histograms: dict[str, dict[str, dict[int, int]]] = {stage: {} for stage in STAGES}
+    counted = _turn_buckets(calls) if buckets is None else _summary_buckets(buckets)
+    for stage, day, ms, n in counted:
+        by_day = histograms[stage].setdefault(day.isoformat(), {})
+        by_day[ms] = by_day.get(ms, 0) + n
+    days: set[str] = set()
+    stages: dict[str, dict] = {}
+    for stage, by_day in histograms.items():
         overall: dict[int, int] = {}
-        by_day: dict[str, dict[int, int]] = {}
-        for r in rows:
-            day = r["day"].isoformat()
-            by_day.setdefault(day, {})[r["ms"]] = r["n"]
-            overall[r["ms"]] = overall.get(r["ms"], 0) + r["n"]
+        for histogram in by_day.values():
+            for ms, n in histogram.items():
+                overall[ms] = overall.get(ms, 0) + n
         days.update(by_day)
         stages[stage] = {"overall": percentiles(overall, PERCENTILES), "turns": sum(overall.values()),
-                         "by_day": {day: percentiles(h, PERCENTILES) for day, h in by_day.items()}}
+                         "by_day": {day: percentiles(h, PERCENTILES) for day, h in sorted(by_day.items())}}
     return {"days": sorted(days), "stages": stages}

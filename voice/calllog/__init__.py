@@ -1,4 +1,4 @@
-"""The call log: the one writer of Call, Turn and CallNode rows (the live call consumer and the call simulator both use
+"""The call log: the one writer of Call, Turn, CallNode and LatencyBucket rows (the live call consumer and the call simulator both use
 it). Rows are written at turn boundaries, so a call that breaks off keeps every turn it had; `bulk` writes whole
 simulated calls at once with the same summaries."""
 
@@ -11,6 +11,7 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from voice.calllog.latency import add_latency, latency_counts
 from voice.models import DISCONNECTED_OUTCOME, Call, CallNode, Channel, Turn
 from voice.turns import STAGES, TurnRecord, node_counts
 
@@ -54,6 +55,7 @@ def record_turn(call: Call, record: TurnRecord, *, at: datetime.datetime | None 
     for node, counts in node_counts(record).items():
         row, _ = CallNode.objects.get_or_create(call=call, node=node)
         CallNode.objects.filter(pk=row.pk).update(**{name: F(name) + n for name, n in counts.items()})
+    add_latency(latency_counts(call, [record]))
     if record.ended:
         close_call(call, outcome=record.outcome, end_node=record.end_node, completed=record.completed, at=at)
     return turn

@@ -14,6 +14,7 @@ from django.utils import timezone
 from flows.models import FlowVersion
 from nlu.models import TrainingExample
 from voice.calllog import turn_row
+from voice.calllog.latency import add_latency, latency_counts
 from voice.models import DISCONNECTED_OUTCOME, Call, CallNode, Channel, Turn
 from voice.simulator import Phrasebook, SimulatedCall, simulate_call
 from voice.turns import node_counts
@@ -26,13 +27,15 @@ def log_calls(bot, flow_version, calls: Iterable[tuple[SimulatedCall, datetime.d
     with transaction.atomic():
         rows = Call.objects.bulk_create([_call_row(bot, flow_version, model_version, channel, simulated, started)
                                          for simulated, started in pairs])
-        turns, nodes = [], []
+        turns, nodes, latency = [], [], Counter()
         for row, (simulated, started) in zip(rows, pairs, strict=True):
             turns += [turn_row(row, record, started + datetime.timedelta(seconds=second))
                       for record, second in zip(simulated.records, simulated.seconds, strict=True)]
             nodes += _node_rows(row, simulated)
+            latency.update(latency_counts(row, simulated.records))
         Turn.objects.bulk_create(turns, batch_size=2000)
         CallNode.objects.bulk_create(nodes, batch_size=2000)
+        add_latency(latency)
     return len(rows)
 
 

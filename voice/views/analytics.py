@@ -26,7 +26,7 @@ def _context(request: HttpRequest, bot: Bot, tab: str) -> tuple[CallFilterForm, 
 @workspace_view(read="view")
 def dashboard(request: HttpRequest, bot: Bot) -> HttpResponse:
     form, context = _context(request, bot, "dashboard")
-    context["data"] = figures.dashboard(context["calls"], context["graph"])
+    context["data"] = figures.dashboard(context["calls"], context["graph"], form.latency_buckets())
     return render(request, "voice/calls/dashboard.html", context)
 
 
@@ -50,8 +50,9 @@ def compare(request: HttpRequest, bot: Bot) -> HttpResponse:
     versions = {v.number: v for v in FlowVersion.objects.filter(flow__bot=bot).order_by("-number")}
     numbers = list(versions)
     chosen = [_number(request.GET.get(side), numbers, default) for side, default in (("a", 1), ("b", 0))]
-    calls = form.calls(ignore=("version",))
-    sides = [(n, figures.comparison(calls.filter(flow_version=versions[n]), versions[n].graph))
+    calls, buckets = form.calls(ignore=("version",)), form.latency_buckets(ignore=("version",))
+    sides = [(n, figures.comparison(calls.filter(flow_version=versions[n]), versions[n].graph,
+                                    None if buckets is None else buckets.filter(flow_version_key=versions[n].pk)))
              for n in chosen if n is not None]
     outcome_names = sorted({name for _n, side in sides for name in side["outcomes"]})
     context.update(numbers=numbers, sides=sides, nodes=_union_nodes(sides), outcome_names=outcome_names,
