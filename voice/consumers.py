@@ -86,6 +86,10 @@ class SocketSink:
 
 
 class CallConsumer(AsyncWebsocketConsumer):
+    # A call talks only to its own socket: no channel layer subscription (an alias that names no layer), so that
+    # hundreds of calls do not each keep a receive loop open on Redis.
+    channel_layer_alias = "calls-use-no-channel-layer"
+
     async def connect(self) -> None:
         self.call: Call | None = None
         self.pipeline: CallPipeline | None = None

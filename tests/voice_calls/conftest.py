@@ -4,6 +4,7 @@ bot in a database, and a WebSocket client on the consumer."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,18 @@ from tests.nlu.conftest import tiny_base, tiny_e5s1, tiny_version  # noqa: F401 
 from tests.voice.conftest import espeak, tiny_whisper  # noqa: F401  (fixtures)
 
 DEMO = Path(__file__).resolve().parents[2] / "salesstudio" / "demo"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Run this folder's async tests on a thread of their own: once a Playwright browser (sync API) has started in
+    the session, the main thread counts as running an event loop and asyncio refuses to start another there."""
+    if pyfuncitem.get_closest_marker("asyncio") is None:  # pytest-asyncio marks (and wraps) every async test
+        return None
+    args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(pyfuncitem.obj, **args).result()
+    return True
 
 
 @pytest.fixture(scope="session")
