@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from salesstudio.models import Workspace
 from tests.analytics.test_simulator import BOOK
 from voice.calllog import open_call, record_turn
 from voice.calllog.bulk import log_calls
@@ -52,13 +53,15 @@ def test_the_command_refuses_an_unknown_version(demo_bot):
         call_command("simulate_calls", demo_bot.slug, "--calls", "1", "--version", "9")
 
 
-def test_bootstrap_demo_seeds_the_demo_bots_calls_once(db, settings, tmp_path):
+def test_bootstrap_demo_seeds_the_demo_workspace_bot_and_calls_once(db, settings, tmp_path):
     settings.DATA_DIR = tmp_path
     call_command("bootstrap_demo")
     bot = Call.objects.get(pk=Call.objects.first().pk).bot
     assert bot.calls.count() == 300
     call_command("bootstrap_demo")
     assert bot.calls.count() == 300
+    assert list(Workspace.objects.values_list("name", flat=True)) == ["演示团队"]
+    assert bot.workspace.bots.count() == 1
 
 
 def test_the_migration_backfills_the_summaries_of_calls_logged_before_them(demo_bot):

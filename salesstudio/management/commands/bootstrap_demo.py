@@ -13,6 +13,7 @@ from salesstudio.models import Workspace
 from voice.calllog.bulk import simulate_calls
 
 USERNAME = "demo"
+WORKSPACE = "演示团队"
 DEMO_CALLS = 300  # simulated calls, so the dashboards are not empty on first start
 
 
@@ -22,9 +23,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         password = self._ensure_owner()
         user = get_user_model().objects.get(username=USERNAME)
-        workspace = Workspace.objects.filter(memberships__user=user, slug__startswith="demo").first()
+        workspace = Workspace.objects.filter(memberships__user=user, name=WORKSPACE).first()
         if workspace is None:
-            workspace = services.do_create_workspace("演示团队", user)
+            workspace = services.do_create_workspace(WORKSPACE, user)
         if not workspace.bots.exists():
             bot = bundles.do_import_bot(workspace, bundles.load_demo_bundle(), user)
             self.stdout.write(f"Seeded the demo bot {bot.name} in {workspace.name}.")
