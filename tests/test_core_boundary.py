@@ -7,17 +7,22 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Django-side modules of an app; every other module in flows/, nlu/ and voice/ is core.
-DJANGO_SIDE = {"models", "views", "services", "calllog", "tasks", "consumers", "routing", "forms", "urls", "apps",
-               "admin", "__init__"}
+# Django-side modules and packages of an app; every other module or package in flows/, nlu/ and voice/ is core.
+DJANGO_SIDE = {"models", "views", "services", "calllog", "analytics", "tasks", "consumers", "routing", "forms", "urls",
+               "apps", "admin", "migrations", "management", "__init__"}
 
 
 def core_modules() -> list[str]:
     found = []
     for app in ("flows", "nlu", "voice"):
-        for path in sorted((ROOT / app).glob("*.py")):
-            if path.stem not in DJANGO_SIDE:
-                found.append(f"{app}.{path.stem}")
+        for path in sorted((ROOT / app).iterdir()):
+            name = path.stem if path.suffix == ".py" else path.name
+            is_package = path.is_dir() and (path / "__init__.py").exists()
+            if (path.suffix == ".py" or is_package) and name not in DJANGO_SIDE:
+                found.append(f"{app}.{name}")
+                if is_package:
+                    found += [f"{app}.{name}.{module.stem}" for module in sorted(path.glob("*.py"))
+                              if module.stem != "__init__"]
     return found
 
 
