@@ -75,7 +75,7 @@ def objects_for(team: dict, workspace) -> dict[str, object]:
     if call is None:
         call = open_call(bot=bot, flow_version=flow_version, channel="test")
         record_turn(call, TurnRecord(index=0, event="start", bot_text="您好"))
-    if not call.user_audio:  # the tester serves a test call's audio tracks
+    if not call.user_audio:  # the call log serves a call's audio tracks
         call.user_audio = call.bot_audio = audio_name
         call.save(update_fields=["user_audio", "bot_audio"])
     return {

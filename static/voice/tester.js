@@ -260,7 +260,7 @@
     var swap = function (url) { return url.replace("/calls/0/", "/calls/" + callId + "/"); };
     byId("tester-user-audio").src = swap(script.dataset.userAudio);
     byId("tester-bot-audio").src = swap(script.dataset.botAudio);
-    byId("tester-call-link").href = script.dataset.callUrl.replace("/calls/0/", "/calls/" + callId + "/");
+    byId("tester-call-link").href = swap(script.dataset.callUrl);
     byId("tester-recordings").hidden = false;
   }
 

@@ -1,10 +1,12 @@
-"""Call log pages: the filtered list (htmx pagination), one call turn by turn, the CSV exports. A call's audio is
-served by the tester's audio view."""
+"""Call log pages: the filtered list (htmx pagination), one call turn by turn with its saved audio, the CSV
+exports."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
@@ -13,6 +15,7 @@ from salesstudio.permissions import workspace_view
 from voice.analytics import export
 from voice.analytics.filters import CallFilterForm
 from voice.models import Call
+from voice.services import audio_response
 
 PAGE_SIZE = 50
 
@@ -37,6 +40,17 @@ def call(request: HttpRequest, bot: Bot, call: int) -> HttpResponse:
     context = {"bot": bot, "call": found, "turns": turns, "slot_names": slot_names,
                "slot_rows": [(t, [(t.slots.get(n), n in t.changed_slots) for n in slot_names]) for t in turns]}
     return render(request, "voice/calls/detail.html", context)
+
+
+@require_http_methods(["GET"])
+@workspace_view(read="view")
+def call_audio(request: HttpRequest, bot: Bot, call: int, track: str) -> HttpResponse:
+    """The caller's (`track` user) or the bot's (bot) audio of a call, with Range support for seeking."""
+    found = get_object_or_404(Call, bot=bot, pk=call)
+    field = found.user_audio if track == "user" else found.bot_audio
+    if not field:
+        raise Http404
+    return audio_response(request, SimpleNamespace(file=field, format="wav"))
 
 
 def _csv_response(lines, name: str) -> StreamingHttpResponse:

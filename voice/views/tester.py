@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.utils.translation import gettext as _
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext as _
 
 from flows.forms import CONDITION_LABELS, KIND_LABELS
 from flows.models import FlowVersion
 from nlu.services import active_version
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
-from voice.models import Call
-from voice.services import audio_response
 
 
 @require_http_methods(["GET"])
@@ -40,14 +36,3 @@ def page_texts() -> dict[str, str]:
             "outcome": _("Outcome"), "error": _("Error"), "noMic": _("The microphone cannot be used: type instead."),
             "noIntent": _("no intent"), "none": _("none"), "source": _("answered by"),
             "bargeIn": _("You interrupted the bot"), "silence": _("(silence)"), "disconnected": _("Connection lost")}
-
-
-@require_http_methods(["GET"])
-@workspace_view(read="edit")
-def tester_audio(request: HttpRequest, bot: Bot, call: int, track: str) -> HttpResponse:
-    """The caller's (`track` user) or the bot's (bot) audio of a test call, with Range support for seeking."""
-    found = get_object_or_404(Call, bot=bot, pk=call)
-    field = found.user_audio if track == "user" else found.bot_audio
-    if not field:
-        raise Http404
-    return audio_response(request, SimpleNamespace(file=field, format="wav"))
