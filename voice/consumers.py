@@ -2,7 +2,7 @@
 
 Protocol: README.md, "Live call protocol". Authentication and the workspace check happen on connect (editors and
 owners may call); a bad message gets an error event and the call goes on; a dropped socket closes the call with
-outcome "disconnected", keeping every turn saved so far.
+outcome 断线 (disconnected), keeping every turn saved so far.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ class Channel(models.TextChoices):
     SIMULATED = "simulated", _("Simulated")
 
 
-DISCONNECTED_OUTCOME = "disconnected"
+DISCONNECTED_OUTCOME = "断线"  # the line dropped before the flow ended (outcomes are Chinese, like 挂断)
 STAGE_COLUMNS = ["vad_ms", "asr_ms", "nlu_ms", "flow_ms", "tts_ms", "total_ms"]
 
 

@@ -8,7 +8,7 @@ from django.http import QueryDict
 
 from voice.analytics import queries
 from voice.analytics.filters import CallFilterForm
-from voice.models import Turn
+from voice.models import DISCONNECTED_OUTCOME, Turn
 
 
 def test_summary_counts_completion_and_no_match_rates(bot, hand_calls):
@@ -24,8 +24,8 @@ def test_per_day_and_outcomes(bot, hand_calls):
         {"day": "2026-11-02", "calls": 2, "completed": 1, "completion_rate": 0.5, "no_match_rate": 0.3333},
         {"day": "2026-11-03", "calls": 2, "completed": 1, "completion_rate": 0.5, "no_match_rate": 0.0}]
     assert queries.outcomes(bot.calls.all()) == [
-        {"outcome": "disconnected", "calls": 1}, {"outcome": "意向", "calls": 1}, {"outcome": "成交", "calls": 1},
-        {"outcome": "挂断", "calls": 1}]
+        {"outcome": "意向", "calls": 1}, {"outcome": "成交", "calls": 1}, {"outcome": "挂断", "calls": 1},
+        {"outcome": DISCONNECTED_OUTCOME, "calls": 1}]
 
 
 def test_funnel_per_node(bot, hand_calls):

@@ -12,7 +12,7 @@ from channels.testing import WebsocketCommunicator
 
 from salesstudio import bundles
 from salesstudio.routing import websocket_urlpatterns
-from voice.models import Call
+from voice.models import DISCONNECTED_OUTCOME, Call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,7 +78,7 @@ async def test_a_dropped_socket_closes_the_call_as_disconnected_with_its_turns(t
     assert (await events_until(client, "mark"))[-1]["name"] == "after-first-turn"
     await client.disconnect()
     call = await database_sync_to_async(Call.objects.get)(pk=call_id)
-    assert (call.outcome, call.turn_count, call.ended_at is not None) == ("disconnected", 2, True)
+    assert (call.outcome, call.turn_count, call.ended_at is not None) == (DISCONNECTED_OUTCOME, 2, True)
 
 
 @pytest.mark.parametrize("message, error", [
