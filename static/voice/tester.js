@@ -17,7 +17,8 @@
     grid: {size: 10, visible: true, type: "dot", config: {color: "#e2e8f0", thickness: 1}}});
   Shapes.register(lf, {readOnly: true});
   lf.render(Shapes.toLogicFlow(config.graph));
-  lf.fitView(20, 20);
+  var startNode = (config.graph.nodes || []).find(function (n) { return n.kind === "start"; });
+  if (startNode) lf.focusOn(startNode.id);  // the call begins there; the view follows the call from then on
   container.dataset.ready = "1";
 
   function nodeBox(id) {
