@@ -105,6 +105,7 @@ class CallPipeline:
         self.lock = asyncio.Lock()
         self.tasks: set[asyncio.Task] = set()
         self.speaking: asyncio.Task | None = None
+        self.unspoken: tuple | None = None  # the turn of a speech task that has not started yet
         self.silence_timer: asyncio.Task | None = None
         self.state: dict | None = None
         self.dst_state = dst.initial_state()
@@ -142,19 +143,19 @@ class CallPipeline:
             raise CallError(f"text must be a non-empty string of at most {MAX_TEXT} characters")
         self._check_open()
         self._cancel_silence_timer()
-        self._spawn(self._text_turn(text.strip(), time.perf_counter()))
+        self._spawn(self._text_turn, text.strip(), time.perf_counter())
 
     async def silence(self) -> None:
         """The caller said nothing before the timeout (sent by a text client; voice calls time out by themselves)."""
         self._check_open()
         self._cancel_silence_timer()
-        self._spawn(self._event_turn({"type": "silence"}))
+        self._spawn(self._event_turn, {"type": "silence"})
 
     async def hangup(self) -> None:
         self._check_open()
         self._cancel_silence_timer()
         await self._stop_speaking()
-        self._spawn(self._event_turn({"type": "hangup"}))
+        self._spawn(self._event_turn, {"type": "hangup"})
 
     async def audio_frame(self, frame: Any) -> None:
         """One 20 ms frame of the caller's microphone (voice calls only)."""
@@ -175,8 +176,8 @@ class CallPipeline:
             # The endpointer waited this much audio after the last speech; a live stream waits as long in real time.
             waited = len(self.user_pcm) / 2 / SAMPLE_RATE - event.time
             await self.sink.event({"type": "vad", "speech": "end"})
-            self._spawn(self._audio_turn(self.utterance_start, event.time, _ms(waited),
-                                         time.perf_counter() - waited))
+            self._spawn(self._audio_turn, self.utterance_start, event.time, _ms(waited),
+                        time.perf_counter() - waited)
 
     async def settle(self) -> None:
         """Wait until every input received so far has been processed and the bot's speech has been sent."""
@@ -190,6 +191,7 @@ class CallPipeline:
         for task in [*self.tasks, *([self.speaking] if self.speaking else [])]:
             task.cancel()
         await asyncio.gather(*self.tasks, *([self.speaking] if self.speaking else []), return_exceptions=True)
+        await self._save_unspoken()
 
     # --- turns ----------------------------------------------------------------------------------------------------
 
@@ -199,15 +201,15 @@ class CallPipeline:
         if self.ended:
             raise CallError("the call has ended")
 
-    def _spawn(self, coro) -> None:  # noqa: ANN001
-        task = asyncio.ensure_future(self._guard(coro))
+    def _spawn(self, func, *args) -> None:  # noqa: ANN001
+        task = asyncio.ensure_future(self._guard(func, *args))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _guard(self, coro) -> None:  # noqa: ANN001
+    async def _guard(self, func, *args) -> None:  # noqa: ANN001
         """Run a background step; an error becomes an error event instead of a lost task."""
         try:
-            await coro
+            await func(*args)
         except CallError as exc:
             await self.sink.event({"type": "error", "message": str(exc)})
         except Exception as exc:  # noqa: BLE001 — engines raise many kinds; the call must go on
@@ -229,7 +231,7 @@ class CallPipeline:
             last = min(len(self.user_pcm), int((end + PAD_S) * SAMPLE_RATE) * 2)
             audio = pcm16_to_float(bytes(self.user_pcm[first:last]))
             clock = time.perf_counter()
-            transcript = await self._cpu(self.setup.asr.transcribe, audio, hot_words=(self.listen or {}).get(
+            transcript = await self._cpu(self.setup.asr.transcribe_utterance, audio, hot_words=(self.listen or {}).get(
                 "hot_words", ()), dialect=self.setup.dialect)
             asr_ms = _ms(time.perf_counter() - clock)
             text = transcript.text.strip()[:MAX_TEXT]
@@ -317,7 +319,8 @@ class CallPipeline:
         if record.ended:
             self.ended = True
         if self.voice and record.bot_text:
-            self.speaking = asyncio.ensure_future(self._guard(self._speak(record, began, timings, offsets)))
+            self.unspoken = (record, began, timings, offsets)
+            self.speaking = asyncio.ensure_future(self._guard(self._speak, record, began, timings, offsets))
             return
         await self._finish_turn(record, began, timings, offsets)
 
@@ -340,6 +343,7 @@ class CallPipeline:
     async def _speak(self, record: TurnRecord, began: float, timings: dict, offsets: dict) -> None:
         """Send the bot's text as audio sentence by sentence (the next one is synthesised while one plays); the turn
         is saved when the speech is over or interrupted, with the share of it that was sent."""
+        self.unspoken = None
         offsets = {**offsets, "bot_audio_start": round(len(self.bot_pcm) / 2 / SAMPLE_RATE, 3)}
         sentences = split_sentences(record.bot_text)
         upcoming, spoken = None, False
@@ -364,6 +368,14 @@ class CallPipeline:
             record.latency_ms = record.latency_ms or {**timings, "total": _ms(time.perf_counter() - began)}
             offsets["bot_audio_end"] = round(len(self.bot_pcm) / 2 / SAMPLE_RATE, 3)
             await asyncio.shield(self._after_turn(record, offsets, listening=spoken))
+
+    async def _save_unspoken(self) -> None:
+        """A speech task cancelled before it began never runs its `finally`: save its turn here, as cut short."""
+        if self.unspoken is None:
+            return
+        (record, began, timings, offsets), self.unspoken = self.unspoken, None
+        record.latency_ms = {**timings, "total": _ms(time.perf_counter() - began)}
+        await self._after_turn(record, offsets, listening=False)
 
     async def _play(self, pcm: bytes) -> None:
         for at in range(0, len(pcm), CHUNK_BYTES):
@@ -392,6 +404,7 @@ class CallPipeline:
             return False
         speaking.cancel()
         await asyncio.gather(speaking, return_exceptions=True)
+        await self._save_unspoken()
         self.playback_end = 0.0
         await self.sink.event({"type": "stop_audio"})
         return True
@@ -426,7 +439,7 @@ class CallPipeline:
         self.utterance_start = at
         await self.sink.event({"type": "vad", "speech": "start"})
         if talking:
-            self._spawn(self._barge_in_now())
+            self._spawn(self._barge_in_now)
 
     async def _barge_in_now(self) -> None:
         async with self.lock:
@@ -443,7 +456,7 @@ class CallPipeline:
         self.silence_timer = None
         if self.detector is not None and self.detector.in_speech:
             return
-        self._spawn(self._event_turn({"type": "silence"}))
+        self._spawn(self._event_turn, {"type": "silence"})
 
     def _cancel_silence_timer(self) -> None:
         if self.silence_timer is not None:

@@ -78,6 +78,21 @@ def test_tiny_whisper_transcribes_speech_with_progress(tiny_whisper, speech_16k)
         assert isinstance(segment.text, str)
 
 
+def test_a_live_utterance_is_decoded_within_a_token_budget(tiny_whisper, speech_16k):
+    engine = WhisperEngine(tiny_whisper, beam_size=1)
+    one_second, budget = speech_16k[:16_000], asr.UTTERANCE_TOKENS_PER_S + 20
+
+    def tokens(transcript: Transcript) -> int:
+        return len(engine.model.hf_tokenizer.encode(transcript.text, add_special_tokens=False).ids)
+
+    utterance = engine.transcribe_utterance(one_second, hot_words=["扬程"])
+    assert len(utterance.segments) <= 1 and tokens(utterance) <= budget
+    # The random tiny model babbles on when nothing stops it: without the budget it decodes far more.
+    unbounded = engine.transcribe(one_second, hot_words=["扬程"], vad_filter=False, without_timestamps=True,
+                                  temperature=0.0, condition_on_previous_text=False)
+    assert tokens(unbounded) > 2 * budget
+
+
 def test_transcribe_file_decodes_by_content(tiny_whisper, tone_wav):
     transcript = WhisperEngine(tiny_whisper, beam_size=1).transcribe_file(tone_wav, dialect="cantonese")
     assert transcript.duration == pytest.approx(1.5, abs=0.01)

@@ -121,3 +121,13 @@ async def test_a_frame_that_is_not_20_ms_of_pcm_is_refused(short_program, demo_s
     with pytest.raises(CallError, match="640 bytes"):
         await call.audio_frame(frame)
     await call.stop()
+
+
+async def test_a_call_dropped_before_the_bot_began_speaking_still_saves_that_turn(
+        short_program, demo_slots, recorder, tiny_whisper, espeak):
+    call = voice_call(short_program, demo_slots, recorder, tiny_whisper, espeak)
+    await call.start()
+    await call.stop()  # the greeting's speech task has not run a single step yet
+    (opening, offsets), = recorder.turns
+    assert opening.event == "start" and opening.bot_text == "您好。要泵吗？" and "total" in opening.latency_ms
+    assert not recorder.sound
