@@ -10,7 +10,7 @@ Parts (select with --only, repeatable):
   Target with one call: p50 ≤ 1.0 s, p95 ≤ 1.5 s.
 
 The demo bot is imported into a fresh workspace (its flow with max_retries raised to 10, so that ten unmatched turns
-do not end the call; no NLU model is trained: the lexicon answers). Uses DATABASE_URL when set, else SQLite in the
+do not end the call; no NLU model is trained: the example phrases and the lexicon answer). Uses DATABASE_URL when set, else SQLite in the
 data folder (SALESSTUDIO_DATA_DIR, default a folder under /tmp).
 
     nice .venv/bin/python bench/calls.py --only text

@@ -34,18 +34,23 @@ MODES = {"text": Call.Mode.TEXT, "voice": Call.Mode.VOICE}
 
 
 def load_call(workspace, bot_slug: str, number: int) -> tuple:  # noqa: ANN001
-    """(bot, flow version, slot definitions, active model version or None). Raises CallError when not found."""
+    """(bot, flow version, slot definitions, active model version or None, the bot's examples). Raises CallError
+    when not found."""
     from nlu.services import active_version, slot_definitions
 
     bot = workspace.bots.filter(slug=bot_slug).first()
     version = bot and FlowVersion.objects.filter(flow__bot=bot, number=number).first()
     if version is None or not version.program:
         raise CallError("no such bot or published version")
-    return bot, version, slot_definitions(bot), active_version(bot)
+    examples = [{"text": text, "intent": intent, "spans": spans}
+                for text, intent, spans in bot.examples.values_list("text", "intent__name", "spans")]
+    return bot, version, slot_definitions(bot), active_version(bot), examples
 
 
-def load_engines(setup: CallSetup, model_version, *, voice: bool) -> None:  # noqa: ANN001
-    """Fill in the NLU runtime and (voice) the ASR and TTS engines; each loads once per process."""
+def load_engines(setup: CallSetup, model_version, examples: list[dict], *, voice: bool) -> None:  # noqa: ANN001
+    """Fill in the NLU runtime (the bot's examples as a phrasebook while no trained model can answer) and (voice)
+    the ASR and TTS engines; each engine loads once per process."""
+    from nlu.phrasebook import Phrasebook
     from nlu.runtime import RuntimeLoadError, get_runtime
     from voice import tts
     from voice.services import get_engine
@@ -55,7 +60,9 @@ def load_engines(setup: CallSetup, model_version, *, voice: bool) -> None:  # no
             setup.nlu = get_runtime(Path(model_version.path))
             setup.nlu_name = f"model v{model_version.number}"
         except (RuntimeLoadError, OSError, KeyError, ValueError) as exc:
-            setup.nlu_name = f"lexicon (model v{model_version.number} cannot load: {exc})"
+            setup.nlu_name = f"examples (model v{model_version.number} cannot load: {exc})"
+    if setup.nlu is None:
+        setup.nlu, setup.nlu_name = Phrasebook(examples, list(setup.slots.values())), "examples"
     if voice:
         setup.asr = get_engine()
         options = {"model_dir": settings.TTS_MODEL} if settings.TTS_ENGINE == "coqui" else {}
@@ -154,11 +161,11 @@ class CallConsumer(AsyncWebsocketConsumer):
             seed = secrets.randbelow(2**31)
         elif type(seed) is not int or not 0 <= seed < 2**63:
             raise CallError("seed must be a non-negative integer")
-        bot, version, slots, model_version = await database_sync_to_async(load_call)(
+        bot, version, slots, model_version, examples = await database_sync_to_async(load_call)(
             self.workspace, message["bot"], number)
         setup = CallSetup(program=version.program, slots=slots, dialect=bot.dialect, voice=bot.dialect, seed=seed)
         await asyncio.get_running_loop().run_in_executor(
-            shared_pool(), lambda: load_engines(setup, model_version, voice=mode == "voice"))
+            shared_pool(), lambda: load_engines(setup, model_version, examples, voice=mode == "voice"))
         self.call = await database_sync_to_async(open_call)(
             bot=bot, flow_version=version, model_version=model_version if setup.nlu else None, mode=MODES[mode],
             user=self.scope["user"], seed=seed)

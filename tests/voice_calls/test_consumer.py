@@ -46,26 +46,34 @@ async def start(client, bot, **extra) -> list[dict]:
 
 
 async def test_a_text_call_of_the_demo_flow_is_logged_turn_by_turn(team, demo_bot):
+    """No model is trained: the demo bot's own example phrases give the intents, the lexicon the slot values."""
     client = await connect(team["editor"], team["workspace"])
     opening = await start(client, demo_bot)
-    assert opening[0]["type"] == "started" and opening[0]["nlu"] == "lexicon"
+    assert opening[0]["type"] == "started" and opening[0]["nlu"] == "examples"
     assert [e["node"] for e in opening if e["type"] == "node"] == ["need"]
-    for text in ("我们要扬程五十米的", "三台", "不需要"):
+    said = ["是的", "扬程五十米", "流量每小时二十方", "三台", "离心泵", "对", "下个月十号", "13812345678"]
+    for text in said:
         await client.send_json_to({"type": "text", "text": text})
     seen = await events_until(client, "end")
-    assert [e["node"] for e in seen if e["type"] == "node"] == ["need", "need", "end_callback"]
-    assert seen[-1] == {"type": "end", "outcome": "回访", "node": "end_callback", "completed": True}
-    assert [e["slots"] for e in seen if e["type"] == "state"][-1] == {"扬程": 50, "数量": 3}
+    assert [e["node"] for e in seen if e["type"] == "node"] == [
+        "ask_head", "ask_flow", "ask_qty", "ask_model", "quote_reaction", "ask_delivery", "ask_phone", "end_deal"]
+    assert [e["intent"] for e in seen if e["type"] == "nlu"][:1] == ["肯定"]
+    assert seen[-1] == {"type": "end", "outcome": "成交", "node": "end_deal", "completed": True}
+    slots = [e["slots"] for e in seen if e["type"] == "state"][-1]
+    assert {k: slots[k] for k in ("扬程", "流量", "数量", "产品型号", "联系电话")} == {
+        "扬程": 50, "流量": 20, "数量": 3, "产品型号": "离心泵", "联系电话": "13812345678"}
+    assert "交付时间" in slots
     assert (await client.receive_output(5))["type"] == "websocket.close"
 
     call = await database_sync_to_async(Call.objects.get)(pk=opening[0]["call"])
     turns = await database_sync_to_async(lambda: list(call.turns.all()))()
     assert (call.mode, call.channel, call.outcome, call.end_node, call.completed) == (
-        "text", "test", "回访", "end_callback", True)
-    assert (call.turn_count, call.no_match_count, call.ended_at is not None) == (4, 3, True)
-    assert [t.event for t in turns] == ["start", "user", "user", "user"]
-    assert [t.user_text for t in turns[1:]] == ["我们要扬程五十米的", "三台", "不需要"]
-    assert turns[2].slots == {"扬程": 50, "数量": 3} and turns[2].changed_slots == {"数量": 3}
+        "text", "test", "成交", "end_deal", True)
+    assert (call.turn_count, call.no_match_count, call.ended_at is not None) == (9, 0, True)
+    assert [t.event for t in turns] == ["start"] + ["user"] * 8
+    assert [t.user_text for t in turns[1:]] == said
+    assert (turns[1].intent, turns[1].intent_confidence, turns[1].top_intents) == ("肯定", 1.0, [["肯定", 1.0]])
+    assert turns[2].slots == {"扬程": 50} and turns[3].changed_slots == {"流量": 20}
     assert all(t.flow_ms is not None and t.total_ms is not None for t in turns)
     assert turns[1].nlu_ms is not None and turns[1].asr_ms is None and not call.user_audio
 
