@@ -75,6 +75,7 @@ class SocketSink:
 
     def __init__(self, consumer: CallConsumer) -> None:
         self.consumer = consumer
+        self.saving: asyncio.Future | None = None  # the latest turn write; each one waits for the one before
 
     async def event(self, message: dict) -> None:
         await self.consumer.send_json(message)
@@ -83,11 +84,27 @@ class SocketSink:
         await self.consumer.send(bytes_data=pcm)
 
     async def turn(self, record: TurnRecord, offsets: dict[str, float]) -> None:
-        # Not thread-sensitive: the turns of many calls are written in parallel, not one after another on the one
-        # thread that Django's sync code shares (that capped a server at ~35 turns/s in bench/calls.py).
-        await database_sync_to_async(record_turn, thread_sensitive=False)(self.consumer.call, record, **offsets)
+        """Queue the turn's rows: written in order, but off the call's path, so the caller's next turn never waits
+        for the database."""
+        self.saving = asyncio.ensure_future(self._save(self.saving, record, offsets))
+
+    async def _save(self, before: asyncio.Future | None, record: TurnRecord, offsets: dict[str, float]) -> None:
+        if before is not None:
+            await asyncio.gather(before, return_exceptions=True)
+        try:
+            # Not thread-sensitive: the turns of many calls are written in parallel, not one after another on the
+            # one thread that Django's sync code shares (that capped a server at ~35 turns/s in bench/calls.py).
+            await database_sync_to_async(record_turn, thread_sensitive=False)(self.consumer.call, record, **offsets)
+        except Exception:
+            log.exception("turn %s of call %s could not be saved", record.index, self.consumer.call.pk)
+
+    async def flush(self) -> None:
+        """Wait until every turn so far is in the database."""
+        if self.saving is not None:
+            await asyncio.gather(self.saving, return_exceptions=True)
 
     async def finished(self) -> None:
+        await self.flush()
         await self.consumer.save_audio()
         await self.consumer.close()
 
@@ -113,6 +130,7 @@ class CallConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.pipeline is not None:
             await self.pipeline.stop()
+            await self.sink.flush()
         if self.call is not None:
             await self.save_audio()
             await database_sync_to_async(close_call)(self.call, outcome=DISCONNECTED_OUTCOME)
@@ -169,7 +187,8 @@ class CallConsumer(AsyncWebsocketConsumer):
         self.call = await database_sync_to_async(open_call)(
             bot=bot, flow_version=version, model_version=model_version if setup.nlu else None, mode=MODES[mode],
             user=self.scope["user"], seed=seed)
-        self.pipeline = CallPipeline(setup, SocketSink(self), voice=mode == "voice")
+        self.sink = SocketSink(self)
+        self.pipeline = CallPipeline(setup, self.sink, voice=mode == "voice")
         await self.send_json({"type": "started", "call": self.call.pk, "mode": mode, "version": number,
                               "nlu": setup.nlu_name, "sample_rate": SAMPLE_RATE})
         await self.pipeline.start()
@@ -186,6 +205,7 @@ class CallConsumer(AsyncWebsocketConsumer):
     async def message_mark(self, message: dict) -> None:
         if self.pipeline is not None:
             await self.pipeline.settle()
+            await self.sink.flush()
         await self.send_json({"type": "mark", "name": str(message.get("name", ""))[:100]})
 
     async def save_audio(self) -> None:
