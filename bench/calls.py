@@ -3,7 +3,9 @@
 Parts (select with --only, repeatable):
 - text: 1, 10, 50 and 200 concurrent text calls of 10 turns each through one server process; per-turn latency seen
   by the client (text sent → the turn's latency event) as p50/p95, the server's own per-stage figures, errors and
-  turns per second. Target: p95 ≤ 50 ms at 50 concurrent calls.
+  turns per second. Target: p95 ≤ 50 ms at 50 concurrent calls. Twice: "text" sends each turn as soon as the
+  previous one is answered (a stress test: the load generator shares the server's two cores), "text_paced" waits
+  0.5–1.5 s between turns, as a person on the phone does.
 - voice: 1 and 4 concurrent voice calls with the real Whisper base and espeak-ng; the caller's speech (espeak-ng) is
   streamed in real time as 20 ms frames; from the last frame of speech sent to the first frame of bot audio received,
   with the server's per-stage breakdown, and the time from "start" to the first audio of the greeting.
@@ -22,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -39,6 +42,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import aiohttp  # noqa: E402
 
 PARTS = ("text", "voice")
+THINK_S = (0.5, 1.5)  # a caller's pause between turns in the paced run
 TEXT_LEVELS = (1, 10, 50, 200)
 VOICE_LEVELS = (1, 4)
 TURNS = 10
@@ -124,12 +128,14 @@ class Client:
                 raise RuntimeError(f"socket closed before a {kind} event")
 
 
-async def text_call(make: callable, bot: str, results: dict) -> None:
+async def text_call(make: callable, bot: str, results: dict, think: tuple[float, float] | None) -> None:
     try:
         async with make() as client:
             await client.ws.send_json({"type": "start", "bot": bot, "version": 1, "mode": "text"})
             await client.until("latency")
             for text in TEXTS[:TURNS]:
+                if think:
+                    await asyncio.sleep(random.uniform(*think))
                 sent = time.perf_counter()
                 await client.ws.send_json({"type": "text", "text": text})
                 latency = await client.until("latency")
@@ -143,12 +149,12 @@ async def text_call(make: callable, bot: str, results: dict) -> None:
         results["errors"].append(str(exc)[:200])
 
 
-async def run_text(make: callable, bot: str) -> dict:
+async def run_text(make: callable, bot: str, think: tuple[float, float] | None = None) -> dict:
     out = {}
     for level in TEXT_LEVELS:
         results = {"client": [], "server_total": [], "errors": []}
         began = time.perf_counter()
-        await asyncio.gather(*(text_call(make, bot, results) for _ in range(level)))
+        await asyncio.gather(*(text_call(make, bot, results, think) for _ in range(level)))
         elapsed = time.perf_counter() - began
         out[str(level)] = {"turn_ms": summary(results["client"]), "server_total_ms": summary(results["server_total"]),
                            "stages_ms": {s: summary(results[s]) for s in ("nlu", "flow") if s in results},
@@ -273,6 +279,7 @@ async def measure(parts: list[str], url: str, bot: str, headers: dict) -> dict:
             report["voice"] = await run_voice(make, bot)
         if "text" in parts:
             report["text"] = await run_text(make, bot)
+            report["text_paced"] = await run_text(make, bot, think=THINK_S)
     return report
 
 
