@@ -116,6 +116,23 @@ def _style(form: forms.Form) -> None:
             widget.attrs["class"] = "form-control form-control-sm"
 
 
+class SettingsForm(forms.Form):
+    """The flow's defaults, which every listening node uses unless it sets its own."""
+
+    confidence_threshold = forms.FloatField(
+        label=_("Confidence threshold"), min_value=0, max_value=1,
+        help_text=_("An intent recognised with less confidence counts as not understood."))
+    max_retries = forms.IntegerField(label=_("Max retries"), min_value=0, max_value=10,
+                                     help_text=_("Failed turns at a node before its fallback exit is taken."))
+    silence_timeout_ms = forms.IntegerField(label=_("Silence timeout (ms)"), min_value=500, max_value=120_000,
+                                            help_text=_("How long the robot waits for an answer."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["confidence_threshold"].widget.attrs["step"] = "0.05"
+        _style(self)
+
+
 def node_initial(node: dict) -> dict:
     initial = {key: value for key, value in node.items() if key not in ("id", "kind", "position")}
     initial.setdefault("barge_in", True)

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from flows.compiler import CompileResult, compile_flow
 from flows.diff import diff_graphs
-from flows.graph import GraphError, graph_to_json, node_to_json, parse_graph, parse_node
+from flows.graph import (GraphError, graph_to_json, node_to_json, parse_graph, parse_node, parse_settings,
+                         settings_to_json)
 from flows.models import Flow, FlowVersion
 from salesstudio.models import Bot
 
@@ -100,6 +101,14 @@ def check_node(data: Any) -> dict:
     _check_text(data, "node")
     try:
         return node_to_json(parse_node(data, "node"))
+    except GraphError as error:
+        raise FlowDataError(graph_error_message(error)) from None
+
+
+def check_settings(data: Any) -> dict:
+    """The canonical JSON of the flow settings. Raises FlowDataError."""
+    try:
+        return settings_to_json(parse_settings(data))
     except GraphError as error:
         raise FlowDataError(graph_error_message(error)) from None
 

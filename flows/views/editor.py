@@ -39,7 +39,7 @@ def editor(request: HttpRequest, bot: Bot) -> HttpResponse:
 def _config(request: HttpRequest, bot: Bot, flow) -> dict:
     args = {"ws": request.workspace.slug, "bot": bot.slug}
     urls = {name: reverse(f"flows:{name}", kwargs=args)
-            for name in ("save", "node_panel", "edge_panel", "publish", "versions")}
+            for name in ("save", "node_panel", "edge_panel", "settings_panel", "publish", "versions")}
     return {
         "urls": urls, "revision": flow.revision, "canEdit": can_edit(request),
         "intents": list(bot.intents.order_by("id").values_list("name", flat=True)),

@@ -1,4 +1,4 @@
-"""The side panel: a node's or an edge's form, rendered from the JSON the canvas sends and validated by the server.
+"""The side panel: a node's, an edge's or the flow settings' form, rendered from the JSON the canvas sends and validated by the server.
 
 Opening a panel writes nothing, so viewers may post to it (they get the form read-only); applying needs `edit`. A valid
 apply answers with the normalised node or condition in an htmx event for the canvas, and leaves the form in place.
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, trigger_client_event
 
 from flows import services
-from flows.forms import KIND_ICONS, KIND_LABELS, EdgeForm, NodeForm, node_initial
+from flows.forms import KIND_ICONS, KIND_LABELS, EdgeForm, NodeForm, SettingsForm, node_initial
 from flows.views.common import can_edit, posted_json
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
@@ -110,3 +110,38 @@ def edge_apply(request: HttpRequest, bot: Bot) -> HttpResponse:
     response = render(request, f"{TEMPLATE}#applied", {"message": _("Applied")})
     return trigger_client_event(reswap(response, "none"), "flow:edge-applied",
                                 {"id": edge["id"], "condition": form.to_json()})
+
+
+def _posted_settings(request: HttpRequest) -> dict | HttpResponse:
+    try:
+        return services.check_settings(posted_json(request, "settings"))
+    except services.FlowDataError as error:
+        return render(request, f"{TEMPLATE}#problem", {"message": error.message}, status=400)
+
+
+def _render_settings(request: HttpRequest, bot: Bot, settings: dict, form: SettingsForm) -> HttpResponse:
+    context = {"bot": bot, "settings_json": json.dumps(settings), "form": form, "can_edit": can_edit(request)}
+    return render(request, f"{TEMPLATE}#settings", context)
+
+
+@require_http_methods(["POST"])
+@workspace_view(read="view", write="view")
+def settings_panel(request: HttpRequest, bot: Bot) -> HttpResponse:
+    settings = _posted_settings(request)
+    if isinstance(settings, HttpResponse):
+        return settings
+    return _render_settings(request, bot, settings, SettingsForm(initial=settings))
+
+
+@require_http_methods(["POST"])
+@workspace_view(read="edit", write="edit")
+def settings_apply(request: HttpRequest, bot: Bot) -> HttpResponse:
+    settings = _posted_settings(request)
+    if isinstance(settings, HttpResponse):
+        return settings
+    form = SettingsForm(request.POST, initial=settings)
+    if not form.is_valid():
+        return _render_settings(request, bot, settings, form)
+    response = render(request, f"{TEMPLATE}#applied", {"message": _("Applied")})
+    return trigger_client_event(reswap(response, "none"), "flow:settings-applied",
+                                {"settings": services.check_settings(form.cleaned_data)})

@@ -145,6 +145,11 @@
     lf.setProperties(node.id, props);
     clearErrors();
   });
+  document.body.addEventListener("flow:settings-applied", function (e) {
+    settings = e.detail.settings;
+    changed();  // not a canvas change, so LogicFlow's history does not see it
+    clearErrors();
+  });
   document.body.addEventListener("flow:edge-applied", function (e) {
     if (!lf.getEdgeModelById(e.detail.id)) return;
     lf.setProperties(e.detail.id, {condition: e.detail.condition});
@@ -216,13 +221,17 @@
   lf.on("history:change", function (event) {
     undoButton.disabled = !event.data.undoAble;
     redoButton.disabled = !event.data.redoAble;
-    if (loading || !canEdit) return;
+    if (!loading) changed();
+  });
+
+  function changed() {
+    if (!canEdit) return;
     changes += 1;
     if (stale) return;
     setStatus(text.unsaved, "warning");
     clearTimeout(timer);
     timer = setTimeout(function () { save(false); }, 1200);
-  });
+  }
 
   function save(force) {
     if (!canEdit) return Promise.resolve(false);
@@ -348,6 +357,7 @@
   }
 
   var actions = {
+    settings: function () { post(config.urls.settings_panel, {settings: JSON.stringify(settings)}); },
     undo: function () { lf.undo(); },
     redo: function () { lf.redo(); },
     "zoom-in": function () { lf.zoom(true); },

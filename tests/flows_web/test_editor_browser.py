@@ -198,6 +198,22 @@ def test_clicking_a_validation_item_selects_its_node(live_server, page):
     assert page.evaluate("window.flowEditor.lf.getSelectElements().nodes.map(n => n.id)") == ["n2"]
 
 
+def test_flow_settings_are_edited_in_the_panel_and_saved_with_the_draft(live_server, page):
+    owner = factories.make_user("wang")
+    bot = make_bot(factories.make_workspace(owner, "华东销售部"))
+    services.do_save_flow(services.get_flow(bot), good_graph(), 1, owner)
+    login(page, live_server, "wang")
+    open_editor(page, live_server, bot)
+    page.get_by_test_id("flow-settings").click()
+    form = page.get_by_test_id("settings-form")
+    form.locator("[name=max_retries]").fill("4")
+    form.locator("[name=confidence_threshold]").fill("0.7")
+    apply_panel(page)
+    wait_until(lambda: Flow.objects.get(bot=bot).graph["settings"]["max_retries"] == 4)
+    assert Flow.objects.get(bot=bot).graph["settings"]["confidence_threshold"] == 0.7
+    assert graph(page)["settings"]["max_retries"] == 4
+
+
 def test_the_demo_bot_opens_validates_clean_and_publishes(live_server, page):
     owner = factories.make_user("wang")
     workspace = factories.make_workspace(owner, "华东销售部")

@@ -157,6 +157,27 @@ def test_node_panel_refuses_a_malformed_node(client, team, bot):
     assert response.status_code == 400 and "kind" in response.content.decode()
 
 
+def test_settings_panel_shows_the_flows_defaults_and_apply_sends_them_back_normalised(client, team, bot):
+    client.force_login(team["viewer"])
+    settings = json.dumps({"confidence_threshold": 0.6, "max_retries": 3, "silence_timeout_ms": 7000})
+    html = client.post(url(bot, "settings_panel"), {"settings": settings}, **HTMX).content.decode()
+    assert 'name="max_retries" value="3"' in html and "<fieldset disabled" in html  # a viewer reads, no more
+    client.force_login(team["editor"])
+    data = {"settings": settings, "confidence_threshold": "0.75", "max_retries": "1", "silence_timeout_ms": "4000"}
+    response = client.post(url(bot, "settings_apply"), data, **HTMX)
+    assert json.loads(response["HX-Trigger"])["flow:settings-applied"] == {
+        "settings": {"confidence_threshold": 0.75, "max_retries": 1, "silence_timeout_ms": 4000}}
+
+
+def test_settings_apply_rejects_values_out_of_range_and_malformed_settings(client, team, bot):
+    client.force_login(team["editor"])
+    data = {"settings": "{}", "confidence_threshold": "1.5", "max_retries": "11", "silence_timeout_ms": "100"}
+    response = client.post(url(bot, "settings_apply"), data, **HTMX)
+    assert "HX-Trigger" not in response and response.content.decode().count("invalid-feedback") == 3
+    response = client.post(url(bot, "settings_panel"), {"settings": '{"max_retries": "many"}'}, **HTMX)
+    assert response.status_code == 400 and "max_retries" in response.content.decode()
+
+
 def edge_data(condition, source_kind="branch", **form):
     edge = {"id": "e7", "source": "n5", "target": "n6", "condition": condition}
     return {"edge": json.dumps(edge), "source_kind": source_kind, **form}
