@@ -66,8 +66,7 @@ def run_dataset(name: str, args, base: Path) -> dict:
     dev_rows = [to_example(r) for r in read_jsonl(folder / "dev.jsonl", args.limit)]
     out = args.work / f"version-{name}"
     shutil.rmtree(out, ignore_errors=True)
-    config = TrainConfig(epochs=args.epochs, validation_fraction=0.1, progress_interval_s=30, threads=args.threads,
-                         class_weighting=args.class_weighting)
+    config = TrainConfig(epochs=args.epochs, validation_fraction=0.1, progress_interval_s=30, threads=args.threads)
     started = time.monotonic()
     result = train(train_rows, base, out, config, progress=lambda e: log(name, json.dumps(e)))
     wall = time.monotonic() - started
@@ -101,8 +100,7 @@ def run_crosswoz(args, base: Path, train_dialogues: int = 400, eval_dialogues: i
     examples = [{k: t[k] for k in ("text", "intent", "spans", "context")} for d in train_part for t in d]
     out = args.work / "version-crosswoz"
     shutil.rmtree(out, ignore_errors=True)
-    config = TrainConfig(epochs=args.epochs, validation_fraction=0.1, progress_interval_s=30, threads=args.threads,
-                         class_weighting=args.class_weighting)
+    config = TrainConfig(epochs=args.epochs, validation_fraction=0.1, progress_interval_s=30, threads=args.threads)
     started = time.monotonic()
     train(examples, base, out, config, progress=lambda e: log("crosswoz", json.dumps(e)))
     wall = time.monotonic() - started
@@ -186,15 +184,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for training (2 threads on a shared 2-core machine waste CPU spinning)")
-    parser.add_argument("--class-weighting", default=TrainConfig.class_weighting, choices=("sqrt", "balanced", "none"),
-                        help="intent loss weighting by class frequency (nlu.train.class_weights)")
     parser.add_argument("--limit", type=int, help="use only the first N rows of each file (smoke runs)")
     args = parser.parse_args()
     parts = args.only or list(PARTS)
     args.work.mkdir(parents=True, exist_ok=True)
     base = resolve_base_model(args.base, args.work)
     results: dict = {"base_model": str(base), "cpus": os.cpu_count(), "train_threads": args.threads,
-                     "class_weighting": args.class_weighting,
                      "load_average_start": os.getloadavg()}
     for name in ("smp2017", "cais"):
         if name in parts:

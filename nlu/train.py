@@ -34,8 +34,8 @@ class TrainingCancelled(Exception):
 class TrainConfig:
     """Training recipe. Defaults follow MEASURED.md: LoRA on all linear layers, high head LR, warm-up + decay.
 
-    `class_weighting` weights the intent loss by inverse class frequency ("balanced"), its square root ("sqrt") or not
-    at all ("none"): with one dominant intent (87% of CAIS) unweighted training stalls at predicting the prior.
+    The intent loss is not weighted by class frequency: on CAIS (87% one intent) square-root inverse-frequency
+    weights cost 3 points of dev accuracy and 10 of macro-F1 (0.938 / 0.638 against 0.968 / 0.744 unweighted).
     `slot_epochs` overrides `epochs` for the slot model; `engine` is the export format (nlu.export); `threads`, when
     set, calls torch.set_num_threads for the whole process (one thread trains faster than two on a shared 2-core
     machine, where the second thread mostly spins).
@@ -56,7 +56,6 @@ class TrainConfig:
     patience: int = 2
     validation_fraction: float = 0.15
     seed: int = 13
-    class_weighting: str = "sqrt"
     engine: str = "onnx-int8"
     split_cjk_intent: bool = False
     split_cjk_slots: bool = True
@@ -268,14 +267,13 @@ def fit(model: TaskModel, kind: str, labels: list[str], train_items: list[_Item]
     per_epoch = math.ceil(len(train_items) / config.batch_size)
     total = per_epoch * epochs
     optimizer, scheduler = _optimizer(model, config, total)
-    weights = class_weights(train_items, len(labels), config.class_weighting) if kind == INTENT else None
     rng, history, best, best_score, stale, step = random.Random(config.seed), [], None, -1.0, 0, 0
     for epoch in range(1, epochs + 1):
         model.train()
         losses = []
         for _, batch in batches(train_items, config.batch_size, pad, rng):
             reporter.check()
-            loss = _loss(model, kind, batch, weights)
+            loss = _loss(model, kind, batch)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -300,27 +298,11 @@ def fit(model: TaskModel, kind: str, labels: list[str], train_items: list[_Item]
     return history
 
 
-def class_weights(items: list[_Item], num_labels: int, scheme: str) -> torch.Tensor | None:
-    """Per-intent loss weights (mean 1 over the training items) for `scheme` "sqrt" or "balanced"; None for "none".
-
-    Raises ValueError for an unknown scheme.
-    """
-    if scheme == "none":
-        return None
-    if scheme not in ("sqrt", "balanced"):
-        raise ValueError(f"unknown class weighting {scheme!r}")
-    counts = np.bincount([item.label for item in items], minlength=num_labels).astype(np.float64)
-    weights = np.where(counts > 0, 1.0 / np.maximum(counts, 1), 0.0)
-    weights = np.sqrt(weights) if scheme == "sqrt" else weights
-    weights *= len(items) / float(np.sum(weights * counts))
-    return torch.tensor(weights, dtype=torch.float32)
-
-
-def _loss(model: TaskModel, kind: str, batch: dict, weights: torch.Tensor | None = None) -> torch.Tensor:
+def _loss(model: TaskModel, kind: str, batch: dict) -> torch.Tensor:
     logits = model(attention_mask=batch["attention_mask"], token_type_ids=batch["token_type_ids"],
                    input_ids=batch["input_ids"])
     if kind == INTENT:
-        return torch.nn.functional.cross_entropy(logits, batch["labels"], weight=weights)
+        return torch.nn.functional.cross_entropy(logits, batch["labels"])
     return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch["labels"].reshape(-1),
                                              ignore_index=ds.IGNORE)
 

@@ -154,15 +154,3 @@ def test_training_is_reproducible(tmp_path, tiny_base, examples):
     assert np.allclose([h["train_loss"] for h in a.history["intent"]], [h["train_loss"] for h in b.history["intent"]])
     assert "slots" not in a.history and a.manifest["tasks"]["slots"] is None
 
-
-def test_class_weights_favour_rare_intents_and_keep_the_mean_at_one():
-    from nlu.train import _Item, class_weights
-
-    items = [_Item(None, None, 0)] * 9 + [_Item(None, None, 1)]
-    sqrt = class_weights(items, 3, "sqrt")
-    assert sqrt[1] / sqrt[0] == pytest.approx(3.0) and sqrt[2] == 0
-    assert float((sqrt[0] * 9 + sqrt[1]) / 10) == pytest.approx(1.0)
-    assert class_weights(items, 3, "balanced")[1] / class_weights(items, 3, "balanced")[0] == pytest.approx(9.0)
-    assert class_weights(items, 3, "none") is None
-    with pytest.raises(ValueError):
-        class_weights(items, 3, "focal")
