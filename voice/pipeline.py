@@ -23,6 +23,8 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
+
 from flows import runtime
 from nlu import dst, lexicon
 from voice.asr import AsrEngine
@@ -35,6 +37,7 @@ MAX_TEXT = 500
 CHUNK_BYTES = SAMPLE_RATE // 10 * 2  # bot audio is sent in 100 ms pieces
 LEAD_S = 0.3  # how far ahead of the client's playback the bot audio may run
 PAD_S = 0.2  # audio kept before speech start and after speech end for ASR
+EARLY_ASR_S = 0.25  # trailing silence after which the utterance is transcribed ahead of the end-of-speech decision
 _POOL: ThreadPoolExecutor | None = None
 
 
@@ -105,6 +108,7 @@ class CallPipeline:
         self.lock = asyncio.Lock()
         self.tasks: set[asyncio.Task] = set()
         self.speaking: asyncio.Task | None = None
+        self.early: tuple | None = None  # (speech end, hot words, future transcript) of the utterance so far
         self.unspoken: tuple | None = None  # the turn of a speech task that has not started yet
         self.silence_timer: asyncio.Task | None = None
         self.state: dict | None = None
@@ -167,6 +171,7 @@ class CallPipeline:
         self.user_pcm += frame
         event = await self._cpu(self.detector.push, frame)
         if event is None:
+            self._transcribe_early()
             return
         if event.kind == "speech_start":
             await self._speech_started(event.time)
@@ -175,9 +180,36 @@ class CallPipeline:
         else:
             # The endpointer waited this much audio after the last speech; a live stream waits as long in real time.
             waited = len(self.user_pcm) / 2 / SAMPLE_RATE - event.time
+            early, self.early = self.early, None
             await self.sink.event({"type": "vad", "speech": "end"})
             self._spawn(self._audio_turn, self.utterance_start, event.time, _ms(waited),
-                        time.perf_counter() - waited)
+                        time.perf_counter() - waited, early)
+
+    def _transcribe_early(self) -> None:
+        """Once the caller has been quiet for EARLY_ASR_S, transcribe what they said so far while the endpointer is
+        still waiting to be sure they have finished: when it decides they have, the words are (nearly) ready. If they
+        speak on, the early transcript is dropped and the next pause starts another."""
+        detector = self.detector
+        if not detector.in_speech or self.ignoring:
+            return
+        if len(self.user_pcm) / 2 / SAMPLE_RATE - detector.last_speech_end < EARLY_ASR_S:
+            return
+        hot_words = tuple((self.listen or {}).get("hot_words", ()))
+        if self.early is not None and self.early[:2] == (detector.last_speech_end, hot_words):
+            return
+        audio, _, _ = self._utterance(self.utterance_start, detector.last_speech_end)
+        future = asyncio.ensure_future(self._cpu(self._transcribe, audio, hot_words))
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())  # a dropped one may fail quietly
+        self.early = (detector.last_speech_end, hot_words, future)
+
+    def _utterance(self, start: float, end: float) -> tuple[np.ndarray, int, int]:
+        """The caller's audio from `start` to `end` (seconds) with PAD_S around it, and its byte offsets."""
+        first = max(0, int((start - PAD_S) * SAMPLE_RATE)) * 2
+        last = min(len(self.user_pcm), int((end + PAD_S) * SAMPLE_RATE) * 2)
+        return pcm16_to_float(bytes(self.user_pcm[first:last])), first, last
+
+    def _transcribe(self, audio: np.ndarray, hot_words: tuple[str, ...]) -> Any:
+        return self.setup.asr.transcribe_utterance(audio, hot_words=hot_words, dialect=self.setup.dialect)
 
     async def settle(self) -> None:
         """Wait until every input received so far has been processed and the bot's speech has been sent."""
@@ -223,16 +255,19 @@ class CallPipeline:
             await self.sink.event({"type": "transcript", "text": text, "source": "text"})
             await self._understand_and_step(text, began, {}, {})
 
-    async def _audio_turn(self, start: float, end: float, vad_ms: int, began: float) -> None:
+    async def _audio_turn(self, start: float, end: float, vad_ms: int, began: float, early: tuple | None) -> None:
         async with self.lock:
             if self.ended:
                 return
-            first = max(0, int((start - PAD_S) * SAMPLE_RATE)) * 2
-            last = min(len(self.user_pcm), int((end + PAD_S) * SAMPLE_RATE) * 2)
-            audio = pcm16_to_float(bytes(self.user_pcm[first:last]))
+            audio, first, last = self._utterance(start, end)
+            hot_words = tuple((self.listen or {}).get("hot_words", ()))
             clock = time.perf_counter()
-            transcript = await self._cpu(self.setup.asr.transcribe_utterance, audio, hot_words=(self.listen or {}).get(
-                "hot_words", ()), dialect=self.setup.dialect)
+            # "asr" is how long the turn waited for the words after the end of speech (less than a transcription
+            # takes when the early one, started during the endpointer's wait, is used).
+            if early is not None and early[:2] == (end, hot_words):
+                transcript = await early[2]
+            else:
+                transcript = await self._cpu(self._transcribe, audio, hot_words)
             asr_ms = _ms(time.perf_counter() - clock)
             text = transcript.text.strip()[:MAX_TEXT]
             confidences = [s.confidence for s in transcript.segments]

@@ -131,3 +131,55 @@ async def test_a_call_dropped_before_the_bot_began_speaking_still_saves_that_tur
     (opening, offsets), = recorder.turns
     assert opening.event == "start" and opening.bot_text == "您好。要泵吗？" and "total" in opening.latency_ms
     assert not recorder.sound
+
+
+class CountingWhisper(WhisperEngine):
+    """The real engine, noting each utterance it is asked to transcribe and the VAD events sent before that."""
+
+    def __init__(self, model_dir, recorder) -> None:  # noqa: ANN001
+        super().__init__(model_dir)
+        self.recorder = recorder
+        self.lengths: list[int] = []
+        self.vad_before: list[list[str]] = []
+
+    def transcribe_utterance(self, audio, **options):  # noqa: ANN001, ANN003
+        self.lengths.append(len(audio))
+        self.vad_before.append([e["speech"] for e in self.recorder.of("vad")])
+        return super().transcribe_utterance(audio, **options)
+
+
+def counting_call(program, slots, recorder, whisper, espeak) -> tuple[CallPipeline, CountingWhisper]:
+    asr = CountingWhisper(whisper, recorder)
+    return CallPipeline(CallSetup(program=program, slots=slots, asr=asr, tts=espeak, seed=1), recorder, voice=True,
+                        lead_s=60), asr
+
+
+async def test_the_words_are_transcribed_during_the_endpointers_wait_and_used(
+        short_program, demo_slots, recorder, tiny_whisper, espeak, speech):
+    call, asr = counting_call(short_program, demo_slots, recorder, tiny_whisper, espeak)
+    await call.start()
+    await call.settle()
+    for frame in frames(speech, silence_s=1.0):
+        await call.audio_frame(frame)
+    await call.settle()
+    await call.stop()
+    # Transcribed once, before the end of speech was decided, and that transcription was the turn's.
+    assert asr.vad_before == [["start"]]
+    record, _ = recorder.turns[1]
+    assert record.event == "user" and record.user_text == recorder.of("transcript")[0]["text"]
+
+
+async def test_an_early_transcript_is_dropped_when_the_caller_speaks_on(
+        short_program, demo_slots, recorder, tiny_whisper, espeak, speech):
+    call, asr = counting_call(short_program, demo_slots, recorder, tiny_whisper, espeak)
+    await call.start()
+    await call.settle()
+    loud = np.flatnonzero(np.abs(speech) > 0.02)
+    words = speech[loud[0]:loud[-1] + 1]  # without espeak-ng's own leading and trailing silence
+    pause = np.zeros(int(0.35 * 16_000), np.float32)  # long enough to start an early transcription, too short to end
+    for frame in frames(np.concatenate([words, pause, words]), silence_s=1.0):
+        await call.audio_frame(frame)
+    await call.settle()
+    await call.stop()
+    assert [e["speech"] for e in recorder.of("vad")] == ["start", "end"]
+    assert len(asr.lengths) == 2 and asr.lengths[1] > asr.lengths[0] + len(words) // 2  # the whole utterance
