@@ -40,6 +40,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesstudio.settings")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import aiohttp  # noqa: E402
+import numpy as np  # noqa: E402
 
 PARTS = ("text", "voice")
 THINK_S = (0.5, 1.5)  # a caller's pause between turns in the paced run
@@ -168,7 +169,10 @@ def speech_frames(text: str) -> list[bytes]:
     from voice.tts import EspeakEngine
 
     pcm, rate = EspeakEngine().synthesize_sentence(text, voice=None, rate=None, pitch=None)
-    data = float_to_pcm16(resample(pcm16_to_float(pcm), rate, 16_000))
+    audio = resample(pcm16_to_float(pcm), rate, 16_000)
+    loud = np.flatnonzero(np.abs(audio) > 0.02)
+    # Without espeak-ng's own leading and trailing silence: the last frame sent is the end of the words.
+    data = float_to_pcm16(audio[loud[0]:loud[-1] + 1])
     data += b"\0" * (-len(data) % 640)
     return [data[i:i + 640] for i in range(0, len(data), 640)]
 
