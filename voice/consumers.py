@@ -15,7 +15,6 @@ from pathlib import Path
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.http import Http404
@@ -52,8 +51,7 @@ def load_engines(setup: CallSetup, model_version, examples: list[dict], *, voice
     the ASR and TTS engines; each engine loads once per process."""
     from nlu.phrasebook import Phrasebook
     from nlu.runtime import RuntimeLoadError, get_runtime
-    from voice import tts
-    from voice.services import get_engine
+    from voice.services import get_engine, get_tts_cache, get_tts_engine
 
     if model_version is not None:
         try:
@@ -64,10 +62,7 @@ def load_engines(setup: CallSetup, model_version, examples: list[dict], *, voice
     if setup.nlu is None:
         setup.nlu, setup.nlu_name = Phrasebook(examples, list(setup.slots.values())), "examples"
     if voice:
-        setup.asr = get_engine()
-        options = {"model_dir": settings.TTS_MODEL} if settings.TTS_ENGINE == "coqui" else {}
-        setup.tts = tts.load_tts_engine(settings.TTS_ENGINE, **options)
-        setup.tts_cache = tts.TtsCache(settings.DATA_DIR / "cache" / "tts")
+        setup.asr, setup.tts, setup.tts_cache = get_engine(), get_tts_engine(), get_tts_cache()
 
 
 class SocketSink:
