@@ -96,10 +96,10 @@ def dashboards(bot) -> dict:
     for label, query in filters.items():
         form = CallFilterForm(bot, QueryDict(query))
         calls = form.calls()
-        found[label] = {name: timed(lambda fn=fn: fn(calls)) for name, fn in [
+        found[label] = {name: timed(lambda fn=fn, calls=calls: fn(calls)) for name, fn in [
             ("summary", queries.summary), ("per_day", queries.per_day), ("outcomes", queries.outcomes),
             ("funnel", queries.funnel), ("intents", queries.intents),
-            ("latency", lambda calls: queries.latency(calls, form.latency_buckets()))]}
+            ("latency", lambda calls, form=form: queries.latency(calls, form.latency_buckets()))]}
         found[label]["latency"]["from"] = "turns" if form.latency_buckets() is None else "summary"
     return found
 

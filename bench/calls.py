@@ -26,7 +26,6 @@ import json
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -146,7 +145,7 @@ async def text_call(make: callable, bot: str, results: dict, think: tuple[float,
                 results["server_total"].append(latency["total"])
             await client.ws.send_json({"type": "hangup"})
             await client.until("end")
-    except (RuntimeError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, RuntimeError, aiohttp.ClientError) as exc:
         results["errors"].append(str(exc)[:200])
 
 
@@ -184,7 +183,7 @@ async def wait_quiet(client: Client, quiet_s: float = 0.8) -> int:
         timeout = max(playback_end - time.perf_counter(), 0) + quiet_s
         try:
             message = await client.ws.receive(timeout=timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return received
         if message.type == aiohttp.WSMsgType.BINARY:
             received += len(message.data)
@@ -210,7 +209,7 @@ async def voice_call(make: callable, bot: str, utterances: list[list[bytes]], re
                 await asyncio.gather(send_silence(client, silence), first_reply(client, last_speech, results))
                 await wait_quiet(client)
             await client.ws.send_json({"type": "hangup"})
-    except (RuntimeError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, RuntimeError, aiohttp.ClientError) as exc:
         results["errors"].append(str(exc)[:200])
 
 

@@ -19,8 +19,15 @@ from django.utils.translation import gettext as _
 
 from flows.compiler import CompileResult, compile_flow
 from flows.diff import diff_graphs
-from flows.graph import (GraphError, graph_to_json, node_to_json, parse_graph, parse_node, parse_settings,
-                         settings_to_json)
+from flows.graph import (
+    GraphError,
+    graph_to_json,
+    node_to_json,
+    parse_graph,
+    parse_node,
+    parse_settings,
+    settings_to_json,
+)
 from flows.models import Flow, FlowVersion
 from salesstudio.models import Bot
 

@@ -293,7 +293,7 @@ def parse_csv(text: str, delimiter: str | None = None, slots: dict[str, dict] | 
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [HEADER_ALIASES.get(clean(h)[0].lower(), clean(h)[0].lower()) for h in next(reader)]
-    except (StopIteration, csv.Error) as exc:
+    except (StopIteration, csv.Error):
         raise ImportFileError("The CSV file has no header row.") from None
     if "text" not in header or "intent" not in header:
         raise ImportFileError("The CSV header must name the columns “text” and “intent”.")

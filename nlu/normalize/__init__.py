@@ -26,7 +26,14 @@ from datetime import date
 from nlu.normalize.dates import SPRING_FESTIVAL, parse_datetime
 from nlu.normalize.enums import DIALECT, enum_entries, parse_enum, to_mandarin
 from nlu.normalize.measures import (
-    COUNT_UNITS, LENGTH_UNITS, PER_TIME, VOLUME_UNITS, parse_measure, parse_quantity, unit_aliases, unit_family,
+    COUNT_UNITS,
+    LENGTH_UNITS,
+    PER_TIME,
+    VOLUME_UNITS,
+    parse_measure,
+    parse_quantity,
+    unit_aliases,
+    unit_family,
 )
 from nlu.normalize.money import parse_money
 from nlu.normalize.numbers import CN_DIGITS, Number, is_approximate, number_ex, parse_number, strip_approx

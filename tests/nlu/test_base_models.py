@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 
 from nlu import base_models
-from nlu.base_models import (BaseModelError, is_prepared, prepare_e5_small, pruned_ids, resolve_base_model,
-                             verify_checksums)
+from nlu.base_models import (
+    BaseModelError,
+    is_prepared,
+    prepare_e5_small,
+    pruned_ids,
+    resolve_base_model,
+    verify_checksums,
+)
 from nlu.e5s1 import E5S1Error, dequantize_q4, quantize_q4, read_e5s1
 
 from .conftest import TINY, tiny_pieces, write_tiny_e5s1

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from voice.tts import (
-    AudioChunk, EspeakEngine, TtsCache, TtsEngine, TtsError, fixed_texts, load_tts_engine, presynthesize, split_sentences,
+    AudioChunk,
+    EspeakEngine,
+    TtsCache,
+    TtsEngine,
+    TtsError,
+    fixed_texts,
+    load_tts_engine,
+    presynthesize,
+    split_sentences,
 )
 
 PITCH = "您好，我是工业泵销售顾问。请问您需要多大扬程的泵？我们这个月有优惠！"

@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings
 
 from flows import services as flows
-from tests.flows_web.helpers import good_graph, make_bot
 from tests.conftest import wait_until
+from tests.flows_web.helpers import good_graph, make_bot
 from voice import services
 from voice.tts import EspeakEngine, TtsCache
 

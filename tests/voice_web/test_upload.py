@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from tests.voice_web.conftest import upload
 from voice import services
 from voice.models import Recording
 from voice.tasks import transcribe_recording
-from tests.voice_web.conftest import upload
 
 
 def upload_url(bot) -> str:

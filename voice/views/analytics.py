@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from flows.models import FlowVersion
 from flows.forms import CONDITION_LABELS, KIND_LABELS
+from flows.models import FlowVersion
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
 from voice.analytics import dashboard as figures
