@@ -50,9 +50,11 @@ class ProgramError(ValueError):
     """A program that is not a compiled program, or a state that does not belong to it."""
 
 
-def start(program: dict, seed: int = 0) -> tuple[dict, list[dict]]:
+def start(program: dict, seed: int = 0, *, trace: list[str] | None = None) -> tuple[dict, list[dict]]:
     """Begin a call: follow the flow from the start node to the first listening (or terminal) node. `seed` (reduced
-    modulo 2**32) decides which script variants are said. Raises ProgramError on something that is not a program."""
+    modulo 2**32) decides which script variants are said. `trace`, when given, receives the id of every node entered
+    (in order, including those that say nothing: start, condition, an ask already filled). Raises ProgramError on
+    something that is not a program."""
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError("seed must be an integer")
     if not isinstance(program, dict) or program.get("format") != 1 or program.get("start") not in program.get(
@@ -61,12 +63,13 @@ def start(program: dict, seed: int = 0) -> tuple[dict, list[dict]]:
     state = {"program": program["checksum"][:16], "node": program["start"], "slots": {}, "retries": {}, "turns": 0,
              "ended": False, "outcome": None, "seed": seed % (1 << 32), "counter": 0}
     actions: list[dict] = []
-    _enter(program, state, program["start"], actions)
+    _enter(program, state, program["start"], actions, trace)
     return state, actions
 
 
-def step(program: dict, state: dict, event: dict) -> tuple[dict, list[dict]]:
-    """Apply one event; returns a new state (the given one is not modified) and the actions to perform in order.
+def step(program: dict, state: dict, event: dict, *, trace: list[str] | None = None) -> tuple[dict, list[dict]]:
+    """Apply one event; returns a new state (the given one is not modified) and the actions to perform in order;
+    `trace` as for `start` (a re-prompt at the same node enters nothing).
     Raises CallEnded once the call has ended, EventError on a malformed event, ProgramError when `state` does not come
     from this program."""
     node = _current_node(program, state)
@@ -79,10 +82,10 @@ def step(program: dict, state: dict, event: dict) -> tuple[dict, list[dict]]:
         _finish(state, node["id"], HANGUP_OUTCOME, actions)
     elif kind == "silence":
         state["turns"] += 1
-        _fail_turn(program, state, node, "silence", actions)
+        _fail_turn(program, state, node, "silence", actions, trace)
     elif kind == "user":
         state["turns"] += 1
-        _on_user(program, state, node, event, actions)
+        _on_user(program, state, node, event, actions, trace)
     return state, actions
 
 
@@ -133,7 +136,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[dict]) -> None:
+def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[dict],
+             trace: list[str] | None) -> None:
     if "slots" in event:
         state["slots"] = {name: value for name, value in event["slots"].items() if is_filled(value)}
     intent = event.get("intent")
@@ -144,12 +148,13 @@ def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[
     if target is None and node["kind"] == "ask" and _all_filled(node, state["slots"]):
         target = exits["filled"]
     if target is not None:
-        _enter(program, state, target, actions)
+        _enter(program, state, target, actions, trace)
         return
-    _fail_turn(program, state, node, "no_match", actions)
+    _fail_turn(program, state, node, "no_match", actions, trace)
 
 
-def _fail_turn(program: dict, state: dict, node: dict, reason: str, actions: list[dict]) -> None:
+def _fail_turn(program: dict, state: dict, node: dict, reason: str, actions: list[dict],
+               trace: list[str] | None) -> None:
     """An unmatched or silent turn: count it, then follow the node's handling for it (see the module docstring)."""
     exits = node["exits"]
     count = state["retries"].get(node["id"], 0) + 1
@@ -159,17 +164,17 @@ def _fail_turn(program: dict, state: dict, node: dict, reason: str, actions: lis
         if target is None:
             _finish(state, node["id"], GIVE_UP_OUTCOME, actions)
         else:
-            _enter(program, state, target, actions)
+            _enter(program, state, target, actions, trace)
         return
     if node["kind"] == "branch":
         target = exits[reason] or (exits["default"] if reason == "no_match" else None)
         if target is not None:
-            _enter(program, state, target, actions)
+            _enter(program, state, target, actions, trace)
             return
     _prompt(state, node, actions, retry=True)
 
 
-def _enter(program: dict, state: dict, node_id: str, actions: list[dict]) -> None:
+def _enter(program: dict, state: dict, node_id: str, actions: list[dict], trace: list[str] | None) -> None:
     """Walk from `node_id` through nodes that do not listen until a listening or terminal node."""
     nodes = program["nodes"]
     # The compiler rejects loops without listening; the bound keeps a hand-made program from hanging the call.
@@ -178,6 +183,8 @@ def _enter(program: dict, state: dict, node_id: str, actions: list[dict]) -> Non
         if node is None:
             raise ProgramError(f"the program has no node {node_id!r}")
         state["node"] = node_id
+        if trace is not None:
+            trace.append(node_id)
         kind, exits = node["kind"], node["exits"]
         if kind == "say":
             actions.append({"type": "say", "text": _render(state, node["texts"]), "node": node_id})

@@ -136,9 +136,10 @@ class CallPipeline:
         began = time.perf_counter()
         if self.voice:
             self.detector = await self._cpu(EndpointDetector, silence_ms=self.setup.endpoint_ms)
-        after, actions = await self._cpu(runtime.start, self.setup.program, self.setup.seed)
+        trace: list[str] = []
+        after, actions = await self._cpu(runtime.start, self.setup.program, self.setup.seed, trace=trace)
         self.state = after
-        record = describe_turn(self.setup.program, 0, None, None, after, actions)
+        record = describe_turn(self.setup.program, 0, None, None, after, actions, trace)
         await self._conclude(record, actions, began, {"flow": _ms(time.perf_counter() - began)}, {})
 
     async def user_text(self, text: Any) -> None:
@@ -285,17 +286,17 @@ class CallPipeline:
             began = time.perf_counter()
             if self.speaking is not None:  # a silence counts from the end of the bot's speech
                 await asyncio.gather(self.speaking, return_exceptions=True)
-            before = self.state
-            after, actions = await self._cpu(runtime.step, self.setup.program, before, event)
+            before, trace = self.state, []
+            after, actions = await self._cpu(runtime.step, self.setup.program, before, event, trace=trace)
             self.state = after
             self.index += 1
-            record = describe_turn(self.setup.program, self.index, event, before, after, actions)
+            record = describe_turn(self.setup.program, self.index, event, before, after, actions, trace)
             await self._conclude(record, actions, began, {"flow": _ms(time.perf_counter() - began)}, {})
 
     async def _understand_and_step(self, text: str, began: float, timings: dict, offsets: dict, *,
                                    asr_confidence: float | None = None) -> None:
         before = self.state
-        prediction, tracked, after, actions, nlu_ms, flow_ms = await self._cpu(self._understand, text, before)
+        prediction, tracked, after, actions, trace, nlu_ms, flow_ms = await self._cpu(self._understand, text, before)
         self.dst_state, self.state = tracked, after
         self.index += 1
         top = [[r["intent"], round(r["confidence"], 4)] for r in prediction.get("ranking", [])[:3]]
@@ -304,7 +305,7 @@ class CallPipeline:
                                "spans": prediction.get("spans", [])})
         event = {"type": "user", "text": text, "intent": prediction["intent"],
                  "confidence": prediction.get("confidence") or 0.0}
-        record = describe_turn(self.setup.program, self.index, event, before, after, actions)
+        record = describe_turn(self.setup.program, self.index, event, before, after, actions, trace)
         record.asr_confidence, record.top_intents = asr_confidence, top
         await self._conclude(record, actions, began, {**timings, "nlu": nlu_ms, "flow": flow_ms}, offsets)
 
@@ -321,8 +322,9 @@ class CallPipeline:
                  "slots": {k: _runtime_value(v) for k, v in dst.slot_values(tracked).items()}}
         if prediction["intent"] is not None:
             event["confidence"] = min(max(float(prediction["confidence"]), 0.0), 1.0)
-        after, actions = runtime.step(self.setup.program, before, event)
-        return prediction, tracked, after, actions, nlu_ms, _ms(time.perf_counter() - clock)
+        trace: list[str] = []
+        after, actions = runtime.step(self.setup.program, before, event, trace=trace)
+        return prediction, tracked, after, actions, trace, nlu_ms, _ms(time.perf_counter() - clock)
 
     def _predict(self, text: str) -> dict:
         """The model's intent and spans, completed by the lexicon's spans where the model found none."""

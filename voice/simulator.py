@@ -72,16 +72,17 @@ def simulate_call(program: dict, phrasebook: Phrasebook, seed: int) -> Simulated
     """Run one call against `program` (a compiled flow) until it ends; the same seed gives the same call."""
     rng = random.Random(seed)
     customer = _Customer(program, phrasebook, rng)
-    state, actions = runtime.start(program, seed)
-    records = [describe_turn(program, 0, None, None, state, actions)]
+    trace: list[str] = []
+    state, actions = runtime.start(program, seed, trace=trace)
+    records = [describe_turn(program, 0, None, None, state, actions, trace)]
     records[0].latency_ms = _latency(rng, "start")
     seconds, clock = [0.0], 0.0
     while not state["ended"]:
         listen = next(a for a in reversed(actions) if a["type"] == "listen")
         for event in customer.reply(state, listen, len(records)):
-            before = state
-            state, actions = runtime.step(program, before, event)
-            record = describe_turn(program, len(records), event, before, state, actions)
+            before, trace = state, []
+            state, actions = runtime.step(program, before, event, trace=trace)
+            record = describe_turn(program, len(records), event, before, state, actions, trace)
             record.latency_ms = _latency(rng, event["type"])
             if event["type"] == "user":
                 record.asr_confidence = round(rng.uniform(0.6, 0.98), 3)

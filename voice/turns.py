@@ -40,12 +40,13 @@ class TurnRecord:
 
 
 def describe_turn(program: dict, index: int, event: dict | None, before: dict | None, after: dict,
-                  actions: list[dict]) -> TurnRecord:
-    """The record of one runtime step: `event` None and `before` None for the opening `start()`; `after` and `actions`
-    are what the runtime returned. A user or silence turn that the flow counted as failed is a no-match / silence."""
+                  actions: list[dict], trace: list[str] | None = None) -> TurnRecord:
+    """The record of one runtime step: `event` None and `before` None for the opening `start()`; `after`, `actions`
+    and `trace` (the nodes entered) are what the runtime returned. The path is the trace, or where the step entered
+    nothing (a re-prompt) or no trace was kept, the nodes the actions name. A user or silence turn that the flow
+    counted as failed is a no-match / silence."""
     path: list[str] = []
-    for action in actions:
-        node = action.get("node")
+    for node in trace or [action.get("node") for action in actions]:
         if node and (not path or path[-1] != node):
             path.append(node)
     kind = "start" if event is None else event["type"]

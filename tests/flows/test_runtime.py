@@ -315,3 +315,23 @@ def test_start_refuses_something_that_is_not_a_program():
 def test_transfer_without_text_or_queue():
     data = graph([node("s", "start"), node("t", "transfer")], [edge("e1", "s", "t")])
     assert Call(compiled(data)).opening == [{"type": "transfer", "node": "t"}]
+
+
+def test_a_trace_names_every_node_entered_including_those_that_say_nothing():
+    trace = []
+    state, _ = runtime.start(DEMO, 0, trace=trace)
+    assert trace == ["start", "greet", "need"]
+    trace = []
+    runtime.step(DEMO, state, user("有的", "肯定", **SPECS), trace=trace)
+    assert trace == ["ask_head", "ask_flow", "ask_qty", "ask_model"]  # the asks already filled are passed silently
+    trace = []
+    runtime.step(DEMO, state, SILENCE, trace=trace)
+    assert trace == []  # a re-prompt stays where it is
+
+
+def test_a_trace_follows_a_condition_node():
+    call = Call().at("quote_reaction")
+    state, _ = runtime.step(DEMO, call.state, user("太贵了", "砍价", **SPECS))  # → discount → ask_budget
+    trace = []
+    runtime.step(DEMO, state, user("预算一万", **SPECS, 预算=10000), trace=trace)
+    assert trace == ["budget_check", "ask_delivery"]  # 预算 >= 8000

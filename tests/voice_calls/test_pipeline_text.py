@@ -18,7 +18,7 @@ async def test_the_call_opens_with_the_greeting_and_rests_on_the_first_question(
     await call.start()
     record, offsets = recorder.turns[0]
     assert (record.index, record.event, record.node) == (0, "start", "need")
-    assert record.path == ["greet", "need"]
+    assert record.path == ["start", "greet", "need"]
     assert "鑫源泵业" in recorder.of("say")[0]["text"]
     assert recorder.of("node")[0]["listen"] == {"barge_in": True, "silence_timeout_ms": 5000, "expected_slots": []}
     assert set(record.latency_ms) == {"flow", "total"}
