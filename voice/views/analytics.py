@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from flows.forms import CONDITION_LABELS, KIND_LABELS
@@ -13,6 +14,9 @@ from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
 from voice.analytics import dashboard as figures
 from voice.analytics.filters import CallFilterForm
+
+STAGE_LABELS = {"total": _("Whole turn"), "vad": _("Endpointing"), "asr": "ASR", "nlu": "NLU", "flow": _("Flow"),
+                "tts": "TTS"}
 
 
 def _context(request: HttpRequest, bot: Bot, tab: str) -> tuple[CallFilterForm, dict]:
@@ -27,6 +31,9 @@ def _context(request: HttpRequest, bot: Bot, tab: str) -> tuple[CallFilterForm, 
 def dashboard(request: HttpRequest, bot: Bot) -> HttpResponse:
     form, context = _context(request, bot, "dashboard")
     context["data"] = figures.dashboard(context["calls"], context["graph"], form.latency_buckets())
+    context["latency_rows"] = [(STAGE_LABELS.get(stage, stage), stage, row)
+                               for stage, row in context["data"]["latency"]["stages"].items()]
+    context["stage_choices"] = STAGE_LABELS.items()
     return render(request, "voice/calls/dashboard.html", context)
 
 
