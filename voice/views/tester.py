@@ -32,7 +32,7 @@ def tester(request: HttpRequest, bot: Bot) -> HttpResponse:
 
 def page_texts() -> dict[str, str]:
     """Messages the page's script shows, in the request's language."""
-    return {"ready": _("Ready"), "connecting": _("Connecting…"), "live": _("On the call"), "ended": _("Call ended"),
+    return {"connecting": _("Connecting…"), "live": _("On the call"), "ended": _("Call ended"),
             "outcome": _("Outcome"), "error": _("Error"), "noMic": _("The microphone cannot be used: type instead."),
             "noIntent": _("no intent"), "none": _("none"), "source": _("answered by"),
             "bargeIn": _("You interrupted the bot"), "silence": _("(silence)"), "disconnected": _("Connection lost")}
