@@ -25,6 +25,12 @@ CONDITION_LABELS = {"default": _("Default"), "intent": _("Intent"), "no_match": 
 _SPLIT = re.compile(r"[,，、;；\s]+")
 
 
+def canvas_labels() -> dict[str, dict[str, str]]:
+    """The node kind and edge condition names a read-only canvas draws, in the request's language."""
+    return {"kinds": {k: str(v) for k, v in KIND_LABELS.items()},
+            "conditions": {k: str(v) for k, v in CONDITION_LABELS.items()}}
+
+
 class VariantsWidget(forms.Textarea):
     def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
         return data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])

@@ -33,22 +33,22 @@ MODES = {"text": Call.Mode.TEXT, "voice": Call.Mode.VOICE}
 
 
 def load_call(workspace, bot_slug: str, number: int) -> tuple:  # noqa: ANN001
-    """(bot, flow version, slot definitions, active model version or None, the bot's examples). Raises CallError
-    when not found."""
-    from nlu.services import active_version, slot_definitions
+    """(bot, flow version, slot definitions, active model version or None, the bot's examples when it has no
+    active model). Raises CallError when not found."""
+    from nlu.services import active_version, export_examples, slot_definitions
 
     bot = workspace.bots.filter(slug=bot_slug).first()
     version = bot and FlowVersion.objects.filter(flow__bot=bot, number=number).first()
     if version is None or not version.program:
         raise CallError("no such bot or published version")
-    examples = [{"text": text, "intent": intent, "spans": spans}
-                for text, intent, spans in bot.examples.values_list("text", "intent__name", "spans")]
-    return bot, version, slot_definitions(bot), active_version(bot), examples
+    model_version = active_version(bot)
+    examples = export_examples(bot) if model_version is None else []
+    return bot, version, slot_definitions(bot), model_version, examples
 
 
 def load_engines(setup: CallSetup, model_version, examples: list[dict], *, voice: bool) -> None:  # noqa: ANN001
-    """Fill in the NLU runtime (the bot's examples as a phrasebook while no trained model can answer) and (voice)
-    the ASR and TTS engines; each engine loads once per process."""
+    """Fill in the NLU runtime (the bot's examples as a phrasebook while it has no trained model; the lexicon alone
+    when its model cannot load) and (voice) the ASR and TTS engines; each engine loads once per process."""
     from nlu.phrasebook import Phrasebook
     from nlu.runtime import RuntimeLoadError, get_runtime
     from voice.services import get_engine, get_tts_cache, get_tts_engine
@@ -58,8 +58,8 @@ def load_engines(setup: CallSetup, model_version, examples: list[dict], *, voice
             setup.nlu = get_runtime(Path(model_version.path))
             setup.nlu_name = f"model v{model_version.number}"
         except (RuntimeLoadError, OSError, KeyError, ValueError) as exc:
-            setup.nlu_name = f"examples (model v{model_version.number} cannot load: {exc})"
-    if setup.nlu is None:
+            setup.nlu_name = f"lexicon (model v{model_version.number} cannot load: {exc})"
+    else:
         setup.nlu, setup.nlu_name = Phrasebook(examples, list(setup.slots.values())), "examples"
     if voice:
         setup.asr, setup.tts, setup.tts_cache = get_engine(), get_tts_engine(), get_tts_cache()

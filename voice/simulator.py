@@ -38,14 +38,14 @@ class Phrase:
 
 
 @dataclasses.dataclass
-class Phrasebook:
+class CustomerPhrases:
     """What a synthetic customer can say: phrases by intent, and phrases that carry a value for a slot."""
 
     by_intent: dict[str, list[Phrase]]
     by_slot: dict[str, list[Phrase]]
 
     @classmethod
-    def from_examples(cls, examples: Iterable[dict]) -> Phrasebook:
+    def from_examples(cls, examples: Iterable[dict]) -> CustomerPhrases:
         """`examples`: {"text", "intent", "spans": [{"slot", "value"}, ...]} as in a bot bundle. Span values that are
         not a string or a number (date ranges) are left out: a flow slot holds a scalar."""
         by_intent: dict[str, list[Phrase]] = {}
@@ -68,10 +68,10 @@ class SimulatedCall:
     seconds: list[float]  # when each turn happened, from the start of the call
 
 
-def simulate_call(program: dict, phrasebook: Phrasebook, seed: int) -> SimulatedCall:
+def simulate_call(program: dict, phrases: CustomerPhrases, seed: int) -> SimulatedCall:
     """Run one call against `program` (a compiled flow) until it ends; the same seed gives the same call."""
     rng = random.Random(seed)
-    customer = _Customer(program, phrasebook, rng)
+    customer = _Customer(program, phrases, rng)
     trace: list[str] = []
     state, actions = runtime.start(program, seed, trace=trace)
     records = [describe_turn(program, 0, None, None, state, actions, trace)]
@@ -95,8 +95,8 @@ def simulate_call(program: dict, phrasebook: Phrasebook, seed: int) -> Simulated
 
 
 class _Customer:
-    def __init__(self, program: dict, phrasebook: Phrasebook, rng: random.Random) -> None:
-        self.program, self.book, self.rng = program, phrasebook, rng
+    def __init__(self, program: dict, phrases: CustomerPhrases, rng: random.Random) -> None:
+        self.program, self.book, self.rng = program, phrases, rng
         self.interest = rng.random()
         self.slot_types = {s["name"]: s["type"] for s in program.get("slots", ())}
 

@@ -7,6 +7,8 @@ apply answers with the normalised node or condition in an htmx event for the can
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -36,11 +38,16 @@ def _render_node(request: HttpRequest, bot: Bot, node: dict, form: NodeForm, sta
     return render(request, f"{TEMPLATE}#node", context, status=status)
 
 
-def _posted_node(request: HttpRequest) -> dict | HttpResponse:
+def _posted(request: HttpRequest, field: str, check: Callable[[Any], dict]) -> dict | HttpResponse:
+    """The JSON posted in `field`, canonicalised by `check` (a flows.services checker), or a 400 problem panel."""
     try:
-        return services.check_node(posted_json(request, "node"))
+        return check(posted_json(request, field))
     except services.FlowDataError as error:
         return render(request, f"{TEMPLATE}#problem", {"message": error.message}, status=400)
+
+
+def _posted_node(request: HttpRequest) -> dict | HttpResponse:
+    return _posted(request, "node", services.check_node)
 
 
 @require_http_methods(["POST"])
@@ -113,10 +120,7 @@ def edge_apply(request: HttpRequest, bot: Bot) -> HttpResponse:
 
 
 def _posted_settings(request: HttpRequest) -> dict | HttpResponse:
-    try:
-        return services.check_settings(posted_json(request, "settings"))
-    except services.FlowDataError as error:
-        return render(request, f"{TEMPLATE}#problem", {"message": error.message}, status=400)
+    return _posted(request, "settings", services.check_settings)
 
 
 def _render_settings(request: HttpRequest, bot: Bot, settings: dict, form: SettingsForm) -> HttpResponse:

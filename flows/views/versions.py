@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
 from flows import services
-from flows.forms import CONDITION_LABELS, KIND_LABELS
+from flows.forms import canvas_labels
 from flows.models import FlowVersion
 from flows.views.common import can_edit, localised
 from salesstudio.models import Bot
@@ -67,8 +67,7 @@ def diff(request: HttpRequest, bot: Bot) -> HttpResponse:
             change[f"{side}_text"] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     context = {"bot": bot, "before": before, "after": after, "diff": found,
                "numbers": list(flow.versions.values_list("number", flat=True)),
-               "labels": {"kinds": {k: str(v) for k, v in KIND_LABELS.items()},
-                          "conditions": {k: str(v) for k, v in CONDITION_LABELS.items()}}}
+               "labels": canvas_labels()}
     return render(request, "flows/diff.html", context)
 
 

@@ -8,10 +8,7 @@
   Object.keys(nodes).forEach(function (id) { Shapes.state.diff[id] = nodes[id]; });
   Object.keys(edges).forEach(function (id) { Shapes.state.diff["edge:" + id] = edges[id]; });
   var container = document.getElementById("diff-canvas");
-  var lf = new window.Core.LogicFlow({container: container, isSilentMode: true, edgeType: "ss-edge",
-    grid: {size: 10, visible: true, type: "dot", config: {color: "#e2e8f0", thickness: 1}}});
-  Shapes.register(lf, {readOnly: true});
-  lf.render(Shapes.toLogicFlow(graph));
+  var lf = Shapes.readOnlyCanvas(container, graph);
   lf.fitView(40, 40);
   document.querySelectorAll("[data-testid=changes] [data-id]").forEach(function (item) {
     item.style.cursor = "pointer";

@@ -1,5 +1,5 @@
 // SalesStudio flow shapes for LogicFlow, and the conversion between the flow graph JSON and LogicFlow's data.
-// Shared by the editor and the read-only version diff. Exposes window.FlowShapes.
+// Shared by the editor and the read-only canvases (version diff, funnel, live tester). Exposes window.FlowShapes.
 (function () {
   "use strict";
   var KINDS = ["start", "say", "ask", "branch", "condition", "transfer", "end"];
@@ -199,6 +199,22 @@
     return {format: 1, settings: settings, nodes: nodes, edges: edges};
   }
 
+  // A canvas that shows `graph` (our JSON) and cannot be edited: the version diff, the funnel, the live tester.
+  function readOnlyCanvas(container, graph) {
+    var lf = new window.Core.LogicFlow({container: container, isSilentMode: true, edgeType: "ss-edge",
+      grid: {size: 10, visible: true, type: "dot", config: {color: "#e2e8f0", thickness: 1}}});
+    register(lf, {readOnly: true});
+    lf.render(toLogicFlow(graph));
+    return lf;
+  }
+
+  // The drawn box of node `id` (once rendered), for pages that decorate it.
+  function nodeBox(id) {
+    var root = state.elements[id];
+    return root ? root.querySelector(".ss-node") : null;
+  }
+
   window.FlowShapes = {KINDS: KINDS, ICONS: ICONS, COLORS: COLORS, state: state, register: register,
-    toLogicFlow: toLogicFlow, fromLogicFlow: fromLogicFlow, conditionLabel: conditionLabel, nodeHtml: nodeHtml};
+    toLogicFlow: toLogicFlow, fromLogicFlow: fromLogicFlow, conditionLabel: conditionLabel, nodeHtml: nodeHtml,
+    readOnlyCanvas: readOnlyCanvas, nodeBox: nodeBox};
 })();

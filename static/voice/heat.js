@@ -8,10 +8,7 @@
   Shapes.state.labels = read("heat-labels");
   var container = document.getElementById("heat-canvas");
   var words = container.dataset;
-  var lf = new window.Core.LogicFlow({container: container, isSilentMode: true, edgeType: "ss-edge",
-    grid: {size: 10, visible: true, type: "dot", config: {color: "#e2e8f0", thickness: 1}}});
-  Shapes.register(lf, {readOnly: true});
-  lf.render(Shapes.toLogicFlow(graph));
+  var lf = Shapes.readOnlyCanvas(container, graph);
   lf.fitView(40, 40);
 
   // The figures replace the node's summary line (the node box is clipped to its size).
@@ -27,8 +24,7 @@
   }
 
   rows.forEach(function (row) {
-    var root = Shapes.state.elements[row.node];
-    var node = root && root.querySelector(".ss-node");
+    var node = Shapes.nodeBox(row.node);
     if (!node) return;
     // Hue from green (nobody drops here) to red (everybody who enters drops here).
     var hue = Math.round(120 * (1 - (row.drop_rate || 0)));

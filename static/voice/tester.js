@@ -13,23 +13,15 @@
   var Shapes = window.FlowShapes;
   Shapes.state.labels = config.labels;
   var container = byId("tester-canvas");
-  var lf = new window.Core.LogicFlow({container: container, isSilentMode: true, edgeType: "ss-edge",
-    grid: {size: 10, visible: true, type: "dot", config: {color: "#e2e8f0", thickness: 1}}});
-  Shapes.register(lf, {readOnly: true});
-  lf.render(Shapes.toLogicFlow(config.graph));
+  var lf = Shapes.readOnlyCanvas(container, config.graph);
   var startNode = (config.graph.nodes || []).find(function (n) { return n.kind === "start"; });
   if (startNode) lf.focusOn(startNode.id);  // the call begins there; the view follows the call from then on
   container.dataset.ready = "1";
 
-  function nodeBox(id) {
-    var root = Shapes.state.elements[id];
-    return root && root.querySelector(".ss-node");
-  }
-
   function highlight(path, node) {
     container.querySelectorAll(".tester-current").forEach(function (el) { el.classList.remove("tester-current"); });
-    path.forEach(function (id) { var box = nodeBox(id); if (box) box.classList.add("tester-visited"); });
-    var box = nodeBox(node);
+    path.forEach(function (id) { var box = Shapes.nodeBox(id); if (box) box.classList.add("tester-visited"); });
+    var box = Shapes.nodeBox(node);
     if (box) box.classList.add("tester-current");
     container.dataset.current = node;
     if (lf.getNodeModelById(node)) lf.focusOn(node);

@@ -8,12 +8,12 @@ from collections import Counter
 from flows.compiler import compile_flow
 from tests.conftest import ROOT
 from tests.flows.factory import demo_schema
-from voice.simulator import Phrasebook, simulate_call
+from voice.simulator import CustomerPhrases, simulate_call
 from voice.turns import TurnRecord, node_counts
 
 DEMO = ROOT / "salesstudio" / "demo"
 PROGRAM = compile_flow(json.loads((DEMO / "flow.json").read_text()), demo_schema()).program
-BOOK = Phrasebook.from_examples(json.loads((DEMO / "nlu.json").read_text())["examples"])
+BOOK = CustomerPhrases.from_examples(json.loads((DEMO / "nlu.json").read_text())["examples"])
 
 
 def test_the_same_seed_gives_the_same_call():

@@ -12,11 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from flows.models import FlowVersion
-from nlu.models import TrainingExample
+from nlu.services import active_version, export_examples
 from voice.calllog import turn_row
 from voice.calllog.latency import add_latency, latency_counts
 from voice.models import DISCONNECTED_OUTCOME, Call, CallNode, Channel, Turn
-from voice.simulator import Phrasebook, SimulatedCall, simulate_call
+from voice.simulator import CustomerPhrases, SimulatedCall, simulate_call
 from voice.turns import node_counts
 
 
@@ -72,10 +72,8 @@ def simulate_calls(bot, count: int, *, version: int | None = None, days: int = 1
     flow_version = FlowVersion.objects.filter(flow__bot=bot, **({"number": version} if version else {})).first()
     if flow_version is None:
         raise ValueError(f"{bot.slug} has no published flow version {version or ''}".strip())
-    examples = TrainingExample.objects.filter(bot=bot).values("text", "intent__name", "spans")
-    book = Phrasebook.from_examples({"text": e["text"], "intent": e["intent__name"], "spans": e["spans"]}
-                                    for e in examples)
-    model_version = bot.model_versions.filter(is_active=True).first()
+    book = CustomerPhrases.from_examples(export_examples(bot))
+    model_version = active_version(bot)
     rng = random.Random(seed)
     now = timezone.now()
     written = 0

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from flows.forms import CONDITION_LABELS, KIND_LABELS
+from flows.forms import canvas_labels
 from flows.models import FlowVersion
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
@@ -44,8 +44,7 @@ def funnel_canvas(request: HttpRequest, bot: Bot) -> HttpResponse:
     form, context = _context(request, bot, "canvas")
     total = context["calls"].count()
     context.update(rows=figures.funnel_rows(context["calls"], context["graph"], total), total=total,
-                   labels={"kinds": {k: str(v) for k, v in KIND_LABELS.items()},
-                           "conditions": {k: str(v) for k, v in CONDITION_LABELS.items()}})
+                   labels=canvas_labels())
     return render(request, "voice/calls/canvas.html", context)
 
 

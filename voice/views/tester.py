@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from flows.forms import CONDITION_LABELS, KIND_LABELS
+from flows.forms import canvas_labels
 from flows.models import FlowVersion
 from nlu.services import active_version
 from salesstudio.models import Bot
@@ -19,12 +19,12 @@ from salesstudio.permissions import workspace_view
 def tester(request: HttpRequest, bot: Bot) -> HttpResponse:
     """`?version=<number>` picks the published version to call (default: the latest)."""
     versions = list(FlowVersion.objects.filter(flow__bot=bot).order_by("-number"))
-    chosen = next((v for v in versions if str(v.number) == request.GET.get("version")), versions[0] if versions else None)
+    wanted = request.GET.get("version")
+    chosen = next((v for v in versions if str(v.number) == wanted), versions[0] if versions else None)
     model = active_version(bot)
     config = {"socket": f"/ws/w/{request.workspace.slug}/call/", "bot": bot.slug,
               "version": chosen.number if chosen else None, "graph": chosen.graph if chosen else None,
-              "labels": {"kinds": {k: str(v) for k, v in KIND_LABELS.items()},
-                         "conditions": {k: str(v) for k, v in CONDITION_LABELS.items()}},
+              "labels": canvas_labels(),
               "text": page_texts()}
     return render(request, "voice/tester.html", {"bot": bot, "versions": versions, "version": chosen,
                                                  "model": model, "config": config})
