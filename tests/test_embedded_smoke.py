@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.conftest import wait_until
@@ -66,7 +67,7 @@ def embedded_server(tmp_path):
                               stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     wait_until(lambda: _up(base), timeout=60)
-    yield base, password
+    yield base, password, server
     server.send_signal(signal.SIGINT)
     assert server.wait(timeout=30) == 0, (tmp_path / "serve.log").read_text()[-3000:]
 
@@ -79,8 +80,23 @@ def _up(base: str) -> bool:
         return False
 
 
-def test_demo_login_and_background_import(embedded_server):
-    base, password = embedded_server
+def _worker_pid(server: subprocess.Popen) -> int | None:
+    for child in psutil.Process(server.pid).children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "celery" in " ".join(child.cmdline()):
+                return child.pid
+        except psutil.NoSuchProcess:
+            continue
+    return None
+
+
+def test_demo_login_and_background_import_after_a_worker_crash(embedded_server):
+    base, password, server = embedded_server
+    crashed = wait_until(lambda: _worker_pid(server), timeout=30)
+    os.kill(crashed, signal.SIGKILL)  # as the OOM killer would
+    restarted = wait_until(lambda: (pid := _worker_pid(server)) not in (None, crashed) and pid, timeout=30)
+    assert restarted and server.poll() is None and _up(base)
+
     browser = Browser(base)
     browser.get("/accounts/login/")
     page = browser.post("/accounts/login/", {"username": "demo", "password": password})
