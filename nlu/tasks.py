@@ -7,6 +7,7 @@ from celery.signals import worker_ready
 from django.db import close_old_connections
 
 from nlu import services
+from salesstudio.sweeps import sweep
 
 
 @shared_task(bind=True, acks_late=True)
@@ -19,3 +20,6 @@ def fail_orphaned_runs(sender=None, **kwargs) -> None:  # noqa: ANN001
     """A worker that comes (back) up fails the runs it or a silent worker left running."""
     close_old_connections()
     services.do_fail_orphaned_runs(getattr(sender, "hostname", "") or "")
+
+
+sweep(services.do_fail_orphaned_runs)

@@ -2,7 +2,8 @@
 no English word outside a short allow-list.
 
 The pages come from the same resolver walk as the permission matrix (tests/test_permission_matrix.py), so a new page
-is checked as soon as it is routed. Downloads (CSV, audio, bot files) are skipped; HTML fragments are checked like pages.
+is checked as soon as it is routed. Downloads (CSV, audio, bot files) are skipped; HTML fragments are checked as
+pages.
 """
 
 from __future__ import annotations

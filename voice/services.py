@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from nlu.models import ExampleSource, Intent, SlotType, TrainingExample
 from salesstudio.models import Bot
+from salesstudio.sweeps import STALE_AFTER, Heartbeat
 from voice import asr, tts
 from voice.audio import AudioError, AudioInfo, decode, decode_channels, probe
 from voice.models import Recording, Segment, Speaker
@@ -115,9 +116,10 @@ def _send_transcription(recording_id: int) -> None:
 
 
 def do_retry_recording(recording: Recording) -> bool:
-    """Queue a failed recording again; returns False when it is not failed."""
+    """Queue a failed or still queued recording (again); returns False when it is transcribing or done."""
     with transaction.atomic():
-        updated = Recording.objects.filter(pk=recording.pk, status=Recording.Status.FAILED).update(
+        retryable = (Recording.Status.FAILED, Recording.Status.QUEUED)
+        updated = Recording.objects.filter(pk=recording.pk, status__in=retryable).update(
             status=Recording.Status.QUEUED, progress=0.0, error="")
         if updated:
             _send_transcription(recording.pk)
@@ -226,14 +228,17 @@ def do_transcribe(recording_id: int) -> None:
     recorded on the row; a transient `AsrError(permanent=False)` is recorded and re-raised for the task to retry.
     """
     claimed = Recording.objects.filter(pk=recording_id, status__in=Recording.ACTIVE).update(
-        status=Recording.Status.TRANSCRIBING, progress=0.0, error="")
+        status=Recording.Status.TRANSCRIBING, progress=0.0, error="", updated_at=timezone.now())
     if not claimed:
         return
     recording = Recording.objects.select_related("bot").get(pk=recording_id)
     started = time.monotonic()
+    transcribing = Recording.objects.filter(pk=recording_id, status=Recording.Status.TRANSCRIBING)
     try:
-        tagged = recognise(get_engine(), recording.file.path, recording.channels, hot_words=hot_words(recording.bot),
-                           dialect=recording.bot.dialect, progress=_progress_writer(recording_id))
+        with Heartbeat(lambda: transcribing.update(updated_at=timezone.now()), name=f"heartbeat-rec-{recording_id}"):
+            tagged = recognise(get_engine(), recording.file.path, recording.channels,
+                               hot_words=hot_words(recording.bot), dialect=recording.bot.dialect,
+                               progress=_progress_writer(recording_id))
     except asr.AsrError as exc:
         if exc.permanent:
             do_fail_recording(recording_id, str(exc))
@@ -245,6 +250,15 @@ def do_transcribe(recording_id: int) -> None:
         return
     _store_segments(recording_id, tagged)
     log.info("recording %s transcribed in %.1f s", recording_id, time.monotonic() - started)
+
+
+def do_fail_stalled_transcriptions() -> int:
+    """Fail recordings whose transcription stopped stamping its heartbeat (its worker died); returns how many.
+    They can be retried from the recordings page."""
+    return Recording.objects.filter(
+        status=Recording.Status.TRANSCRIBING, updated_at__lt=timezone.now() - STALE_AFTER,
+    ).update(status=Recording.Status.FAILED, error=_("The transcription stopped unexpectedly (its worker was "
+                                                     "restarted). Retry it."), updated_at=timezone.now())
 
 
 @transaction.atomic

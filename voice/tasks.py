@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from salesstudio.sweeps import sweep
 from voice import services
 from voice.asr import AsrError
 
@@ -24,3 +25,6 @@ def transcribe_recording(self, recording_id: int) -> None:  # noqa: ANN001
 @shared_task(acks_late=True)
 def presynthesize_flow_version(flow_version_id: int) -> None:
     services.do_presynthesize(flow_version_id)
+
+
+sweep(services.do_fail_stalled_transcriptions)

@@ -25,7 +25,6 @@ from nlu.services.examples import (  # noqa: F401
 )
 from nlu.services.training import (  # noqa: F401
     CONFIG_KEYS,
-    HEARTBEAT_TIMEOUT,
     MIN_EXAMPLES_PER_INTENT,
     check_start_training,
     do_cancel_training,

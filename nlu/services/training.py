@@ -7,17 +7,15 @@ the database, so the page can show it live and survive reloads.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import fields
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,11 +23,10 @@ from django.utils.translation import gettext as _
 from nlu.models import ModelVersion, TrainingRun
 from nlu.services.examples import intents_with_counts
 from salesstudio.models import Bot
+from salesstudio.sweeps import STALE_AFTER, Heartbeat
 
 log = logging.getLogger(__name__)
 MIN_EXAMPLES_PER_INTENT = 2
-HEARTBEAT_EVERY_S = 10
-HEARTBEAT_TIMEOUT = timedelta(minutes=3)
 MAX_LOSS_POINTS = 400
 # What the "advanced" form may set; everything else keeps TrainConfig's defaults.
 CONFIG_KEYS = ("lora_rank", "lora_alpha", "lora_targets", "epochs", "learning_rate", "max_length", "batch_size")
@@ -95,20 +92,18 @@ def run_training(run_id: int, *, worker: str = "", echo: Callable[[dict], None] 
         status=TrainingRun.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker)
     run = TrainingRun.objects.select_related("bot").get(pk=run_id)
     if not claimed:
-        stale = run.heartbeat_at is None or run.heartbeat_at < now - HEARTBEAT_TIMEOUT
+        stale = run.heartbeat_at is None or run.heartbeat_at < now - STALE_AFTER
         if run.status == TrainingRun.Status.RUNNING and stale:
             _fail(run, _("The worker running this training stopped before it finished."))
             run.refresh_from_db()
         return run
-    beat = _Heartbeat(run_id)
-    beat.start()
-    try:
-        _train(run, echo)
-    except Exception as exc:  # recorded for the user; the traceback goes to the log
-        log.exception("training run %s failed", run_id)
-        _fail(run, str(exc) or exc.__class__.__name__)
-    finally:
-        beat.stop()
+    running = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING)
+    with Heartbeat(lambda: running.update(heartbeat_at=timezone.now()), name=f"heartbeat-{run_id}"):
+        try:
+            _train(run, echo)
+        except Exception as exc:  # recorded for the user; the traceback goes to the log
+            log.exception("training run %s failed", run_id)
+            _fail(run, str(exc) or exc.__class__.__name__)
     run.refresh_from_db()
     return run
 
@@ -189,36 +184,17 @@ def _cancel_checker(run_id: int):  # noqa: ANN202
     return should_cancel
 
 
-class _Heartbeat(threading.Thread):
-    """Stamps the run every few seconds while the trainer is busy in long steps (export, quantisation)."""
-
-    def __init__(self, run_id: int) -> None:
-        super().__init__(daemon=True, name=f"heartbeat-{run_id}")
-        self.run_id, self.stopped = run_id, threading.Event()
-
-    def run(self) -> None:
-        try:
-            while not self.stopped.wait(HEARTBEAT_EVERY_S):
-                TrainingRun.objects.filter(pk=self.run_id, status=TrainingRun.Status.RUNNING).update(
-                    heartbeat_at=timezone.now())
-        finally:
-            connection.close()
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.join(timeout=5)
-
-
 def do_fail_orphaned_runs(worker: str = "") -> int:
     """Fail running runs whose worker is gone: those of `worker` (it just restarted) and any without a recent
-    heartbeat. Called when a worker comes up and when the training page is shown; returns how many."""
-    stale = timezone.now() - HEARTBEAT_TIMEOUT
+    heartbeat. Called when a worker comes up, by every worker's sweeper and when the training page is shown; returns
+    how many."""
+    stale = timezone.now() - STALE_AFTER
     running = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING)
     mine = running.filter(worker=worker) if worker else running.none()
     n = mine.update(status=TrainingRun.Status.FAILED, finished_at=timezone.now(),
                     error=_("The worker %(worker)s restarted while this run was training.") % {"worker": worker})
     n += running.filter(heartbeat_at__lt=stale).update(
         status=TrainingRun.Status.FAILED, finished_at=timezone.now(),
-        error=_("The worker running this training stopped responding (no heartbeat for %(m)s minutes).")
-        % {"m": int(HEARTBEAT_TIMEOUT.total_seconds() // 60)})
+        error=_("The worker running this training stopped responding (no heartbeat for %(s)s seconds).")
+        % {"s": int(STALE_AFTER.total_seconds())})
     return n
