@@ -1,0 +1,55 @@
+"""Lexicon-aware transcript correction: near-homophones of the bot's words are fixed, ordinary words are left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from voice.correction import LexiconCorrector, similarity, syllables
+
+VOCABULARY = ["工业泵", "离心泵", "管道泵", "不锈钢", "扬程", "流量", "潜水泵", "ISG"]
+
+
+@pytest.fixture(scope="module")
+def corrector():
+    return LexiconCorrector(VOCABULARY)
+
+
+@pytest.mark.parametrize(("heard", "meant"), [
+    ("我想问下工业份多少钱", "我想问下工业泵多少钱"),   # f/b heard for the product's 泵
+    ("光野盆有没有现货", "工业泵有没有现货"),
+    ("工业本", "工业泵"),                               # en/eng
+    ("管道本要三台", "管道泵要三台"),
+    ("杨城五十米", "扬程五十米"),                       # a two-character term: every syllable alike
+    ("留量二十方", "流量二十方"),                       # n/l and a homophone
+    ("要一台前水泵", "要一台潜水泵"),                   # q/j and in/ing confusions of a southern speaker
+])
+def test_near_homophones_of_the_bots_words_are_corrected(corrector, heard, meant):
+    assert corrector.correct(heard) == meant
+
+
+@pytest.mark.parametrize("text", [
+    "我们是做工业的",          # 工业 alone is an ordinary word, not the product
+    "你好我想问一下价格",
+    "明天下午有空",
+    "那个不锈钢的离心泵多少钱",  # already the bot's words
+    "流量多少",
+    "杨先生在吗",              # half of 扬程 is not enough for a two-character term
+    "ISG 型号的工业泵",
+])
+def test_ordinary_and_correct_text_is_left_alone(corrector, text):
+    assert corrector.correct(text) == text
+
+
+def test_corrections_name_what_was_heard_and_where(corrector):
+    [fix] = corrector.corrections("问下工业份价格")
+    assert (fix.start, fix.heard, fix.term) == (2, "工业份", "工业泵")
+    assert 0.8 <= fix.score < 1
+
+
+def test_similarity_is_tone_insensitive_and_symmetric_in_length():
+    assert similarity(syllables("扬程"), syllables("阳城")) == 1.0
+    assert similarity(syllables("扬程"), syllables("扬程五")) == 0.0
+
+
+def test_a_vocabulary_without_han_terms_changes_nothing():
+    assert LexiconCorrector(["ISG", "", " ", "泵"]).correct("工业份") == "工业份"

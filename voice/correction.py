@@ -1,0 +1,115 @@
+"""Lexicon-aware correction of transcripts: near-homophones of the bot's own words are replaced by those words.
+
+Whisper hears 工业泵 as 工业份 or 工业本 because it does not know the product; the bot does. Each window of the
+transcript as long as a vocabulary term is compared with the term syllable by syllable, by pinyin without tones,
+under the confusions Sichuanese and Cantonese speakers (and the recogniser) make: n/l, f/h, z/zh, c/ch, s/sh, in/ing,
+en/eng, an/ang, and the aspirated pairs b/p, d/t, g/k, j/q. A window is replaced only when it scores at least the
+threshold and is not itself a vocabulary word; two-character terms must match every syllable under those confusions,
+so ordinary words are left alone. Core module: plain Python and pypinyin, no Django.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+THRESHOLD = 0.8
+HAN = re.compile(r"[\u4e00-\u9fff]+")
+INITIAL_GROUPS = [{"n", "l"}, {"f", "h"}, {"z", "zh"}, {"c", "ch"}, {"s", "sh"}, {"r", "l"}]
+ASPIRATED_PAIRS = [{"b", "p"}, {"d", "t"}, {"g", "k"}, {"j", "q"}]
+FINAL_FOLD = {"ing": "in", "eng": "en", "ang": "an", "iang": "ian", "uang": "uan"}
+
+
+@dataclass(frozen=True)
+class Syllable:
+    initial: str
+    final: str
+
+
+@lru_cache(maxsize=4096)
+def syllables(text: str) -> tuple[Syllable, ...]:
+    """Toneless syllables of `text`, one per character ('' initial and final for a character that is not Han)."""
+    initials = lazy_pinyin(text, style=Style.INITIALS, strict=False, errors=lambda s: [""] * len(s))
+    finals = lazy_pinyin(text, style=Style.FINALS, strict=False, errors=lambda s: [""] * len(s))
+    return tuple(Syllable(i, f) for i, f in zip(initials, finals, strict=True))
+
+
+@lru_cache(maxsize=65536)
+def _syllable_score(a: Syllable, b: Syllable) -> float:
+    return 0.5 * _initial_score(a.initial, b.initial) + 0.5 * _final_score(a.final, b.final)
+
+
+def _initial_score(a: str, b: str) -> float:
+    if a == b or any({a, b} <= group for group in INITIAL_GROUPS):
+        return 1.0
+    return 0.7 if any({a, b} <= pair for pair in ASPIRATED_PAIRS) else 0.0
+
+
+def _final_score(a: str, b: str) -> float:
+    a, b = FINAL_FOLD.get(a, a), FINAL_FOLD.get(b, b)
+    return 1.0 if a == b else SequenceMatcher(None, a, b).ratio() * 0.6
+
+
+def similarity(heard: tuple[Syllable, ...], term: tuple[Syllable, ...]) -> float:
+    """0–1: how alike two equally long syllable sequences sound (initial and final count half each)."""
+    if len(heard) != len(term) or not term:
+        return 0.0
+    return sum(_syllable_score(h, t) for h, t in zip(heard, term, strict=True)) / len(term)
+
+
+@dataclass(frozen=True)
+class Correction:
+    start: int
+    heard: str
+    term: str
+    score: float
+
+
+class LexiconCorrector:
+    """Corrects transcripts against one bot's vocabulary (product names, slot values, synonyms, hot words)."""
+
+    def __init__(self, vocabulary: Iterable[str], threshold: float = THRESHOLD) -> None:
+        terms = {t.strip() for t in vocabulary if t and HAN.fullmatch(t.strip()) and len(t.strip()) >= 2}
+        self.threshold = threshold
+        self.terms = {t: syllables(t) for t in sorted(terms, key=len, reverse=True)}
+
+    def corrections(self, text: str) -> list[Correction]:
+        """The replacements `correct` makes, left to right, non-overlapping (longer and better matches first)."""
+        found: list[Correction] = []
+        for run in HAN.finditer(text):
+            found += self._in_run(run.group(), run.start())
+        return sorted(found, key=lambda c: c.start)
+
+    def correct(self, text: str) -> str:
+        """`text` with near-homophones of vocabulary terms replaced; the same text when nothing is close enough."""
+        out, at = [], 0
+        for c in self.corrections(text):
+            out += [text[at:c.start], c.term]
+            at = c.start + len(c.heard)
+        return "".join(out) + text[at:]
+
+    def _in_run(self, run: str, offset: int) -> list[Correction]:
+        candidates, exact = [], []
+        sounds = syllables(run)
+        for term, term_sounds in self.terms.items():
+            n = len(term)
+            for i in range(len(run) - n + 1):
+                window = run[i:i + n]
+                if window in self.terms:  # already a word of the bot's: it protects its characters
+                    exact.append(Correction(offset + i, window, window, 1.0))
+                    continue
+                if _syllable_score(sounds[i], term_sounds[0]) < 0.5:  # a term's first sound must be heard
+                    continue
+                score = similarity(sounds[i:i + n], term_sounds)
+                if score >= (1.0 if n == 2 else self.threshold):
+                    candidates.append(Correction(offset + i, window, term, score))
+        taken: list[Correction] = []
+        for c in [*exact, *sorted(candidates, key=lambda c: (-len(c.term), -c.score, c.start))]:
+            if all(c.start + len(c.heard) <= t.start or t.start + len(t.heard) <= c.start for t in taken):
+                taken.append(c)
+        return [c for c in taken if c.heard != c.term]
