@@ -1,9 +1,10 @@
 """Voice benchmark: Whisper base CER/RTF on shared/data/speech/zh_dev (never copied into the repo) and TTS speed.
 
 Prints one JSON object. Parts (select with --only, repeatable):
-- asr: CER per subset and overall without the dialect prompt, with it, with it + sales hot words, with greedy
-  decoding, and on telephone-band copies (sox: 8 kHz, 300–3400 Hz, μ-law, decoded back to 16 kHz); RTF of each
-  batch run (target ≤ 0.25).
+- asr: CER per subset and overall with the product's decoding per dialect (voice.asr.DIALECTS) and with plain
+  faster-whisper (int8, beam 5, VAD, no prompt) in the same run, as a ratio per subset (target: Mandarin ≤ 0.8×
+  plain); with sales hot words; on telephone-band copies (sox: 8 kHz, 300–3400 Hz, μ-law, decoded back to 16 kHz);
+  RTF of each batch run (target ≤ 0.25).
 - tts: time to first audio and RTF per engine (espeak-ng Mandarin and Cantonese; coqui-tts on TTS_MODEL when set,
   else a full-size VITS with random weights, which measures speed only: its speech is noise of arbitrary length).
 
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import ctranslate2  # noqa: E402
 
-from voice.asr import WhisperEngine, resolve_asr_model  # noqa: E402
+from voice.asr import DIALECTS, WhisperEngine, resolve_asr_model  # noqa: E402
 from voice.asr_eval import evaluate_tsv  # noqa: E402
 from voice.audio import decode  # noqa: E402
 from voice.tts import EspeakEngine, TtsEngine  # noqa: E402
@@ -61,6 +63,8 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
     kept = [item for item in result["items"] if item["subset"] != "wu"]
     out = {key: result[key] for key in ("n", "cer", "cer_by_subset", "rtf", "seconds_audio", "seconds_processing")}
     out["cer_without_wu"] = round(_weighted_cer(kept), 4)
+    mandarin = [item for item in result["items"] if item["subset"].startswith("mandarin")]
+    out["cer_mandarin"] = round(_weighted_cer(mandarin), 4)
     return out
 
 
@@ -76,15 +80,17 @@ def _weighted_cer(items: list[dict[str, Any]]) -> float:
 
 
 def bench_asr(table: Path, model_dir: Path, runs: list[str]) -> dict[str, Any]:
+    """CER per subset of each run; `product` is what transcription and live calls use (voice.asr.DIALECTS), `plain`
+    is faster-whisper as it comes (int8, beam 5, VAD, no prompt), and `ratio_to_plain` compares the two per subset."""
     configs = {
-        "no_prompt": (dict(use_prompt=False), (), None),
-        "prompt": (dict(use_prompt=True), (), None),
-        "prompt_hot_words": (dict(use_prompt=True), SALES_HOT_WORDS, None),
-        "greedy_prompt": (dict(use_prompt=True, beam_size=1), (), None),
-        "telephone_prompt": (dict(use_prompt=True), (), telephone_band),
-        "telephone_no_prompt": (dict(use_prompt=False), (), telephone_band),
+        "product": (dict(), (), None),
+        "plain": (dict(use_prompt=False, compute_type="int8"), (), None),
+        "product_hot_words": (dict(), SALES_HOT_WORDS, None),
+        "telephone_product": (dict(), (), telephone_band),
+        "telephone_plain": (dict(use_prompt=False, compute_type="int8"), (), telephone_band),
     }
-    out: dict[str, Any] = {"model": str(model_dir), "hot_words": list(SALES_HOT_WORDS)}
+    out: dict[str, Any] = {"model": str(model_dir), "hot_words": list(SALES_HOT_WORDS),
+                           "dialects": {name: asdict(options) for name, options in DIALECTS.items()}}
     for name in runs:
         options, hot_words, load = configs[name]
         log(f"asr: {name} …")
@@ -92,6 +98,13 @@ def bench_asr(table: Path, model_dir: Path, runs: list[str]) -> dict[str, Any]:
         result = evaluate_tsv(table, WhisperEngine(model_dir, **options), hot_words=hot_words, load=load)
         out[name] = summary(result)
         log(f"asr: {name} cer={result['cer']} rtf={result['rtf']}")
+    if "product" in out and "plain" in out:
+        product, plain = out["product"], out["plain"]
+        out["ratio_to_plain"] = {
+            key: round(product[key] / plain[key], 3) if plain[key] else None
+            for key in ("cer", "cer_without_wu", "cer_mandarin")
+        } | {subset: round(cer / plain["cer_by_subset"][subset], 3) if plain["cer_by_subset"][subset] else None
+             for subset, cer in product["cer_by_subset"].items()}
     return out
 
 
@@ -151,8 +164,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", type=Path, default=DATA)
     parser.add_argument("--only", action="append", choices=PARTS)
-    parser.add_argument("--runs", nargs="+", default=["no_prompt", "prompt", "prompt_hot_words", "greedy_prompt",
-                                                      "telephone_prompt", "telephone_no_prompt"])
+    parser.add_argument("--runs", nargs="+", default=["product", "plain", "product_hot_words", "telephone_product",
+                                                      "telephone_plain"])
     args = parser.parse_args()
     parts = args.only or list(PARTS)
     data_dir = Path(os.environ.get("SALESSTUDIO_DATA_DIR", ROOT / "var"))

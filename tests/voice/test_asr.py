@@ -160,3 +160,13 @@ def test_mono_call_has_no_speakers(tiny_whisper, tone_wav, tmp_path):
     mono = write_wav(tmp_path / "mono.wav", decode(tone_wav), 16_000)
     transcript = WhisperEngine(tiny_whisper, beam_size=1).transcribe_call(mono)
     assert all(segment.speaker is None for segment in transcript.segments)
+
+
+def test_each_dialect_decodes_with_its_chosen_settings(tiny_whisper):
+    engine = WhisperEngine(tiny_whisper)
+    assert engine.decode_options("mandarin", [])["initial_prompt"] is None  # the prompt cost Mandarin accuracy
+    assert engine.decode_options("sichuanese", [])["initial_prompt"] == "以下是四川话的句子。"
+    assert engine.model_for("mandarin") is asr.load_whisper(tiny_whisper, compute_type="int16")
+    assert engine.model_for("cantonese") is asr.load_whisper(tiny_whisper, compute_type="int8")
+    forced = WhisperEngine(tiny_whisper, compute_type="int8")
+    assert forced.model_for("mandarin") is forced.model_for("cantonese")
