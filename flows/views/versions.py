@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
 from flows import services
+from flows.display import describe_changes
 from flows.forms import canvas_labels
 from flows.models import FlowVersion
 from flows.views.common import can_edit, localised
@@ -61,10 +60,7 @@ def diff(request: HttpRequest, bot: Bot) -> HttpResponse:
     before = get_object_or_404(FlowVersion, flow=flow, number=chosen[0])
     after = get_object_or_404(FlowVersion, flow=flow, number=chosen[1])
     found = services.diff_versions(before, after)
-    for change in found["changes"]:
-        for side in ("before", "after"):
-            value = change.get(side)
-            change[f"{side}_text"] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    found["changes"] = describe_changes(found["changes"], before.graph, after.graph)
     context = {"bot": bot, "before": before, "after": after, "diff": found,
                "numbers": list(flow.versions.values_list("number", flat=True)),
                "labels": canvas_labels()}

@@ -265,6 +265,31 @@ def test_diff_page_lists_the_changes(client, team, bot):
     assert response.context["diff"]["node_status"] == {"n2": "changed"}
 
 
+def test_diff_page_names_added_removed_and_changed_items_by_title(client, team, bot):
+    """A newer version that adds a node used to crash the page (a filter argument on a missing key)."""
+    flow = services.get_flow(bot)
+    services.do_save_flow(flow, good_graph(), 1, team["editor"])
+    services.do_publish(flow, team["editor"])
+    graph = good_graph()
+    graph["settings"]["max_retries"] = 3
+    graph["nodes"][1]["texts"] = ["您好，这里是鑫源泵业华东区。"]
+    graph["nodes"].append({"id": "n9", "kind": "end", "title": "礼貌结束", "position": {"x": 300, "y": 320},
+                           "texts": ["打扰了。"], "outcome": "拒绝"})
+    graph["edges"][1] = {"id": "e7", "source": "n2", "target": "n9", "condition": {"type": "default"}}
+    graph["nodes"] = [n for n in graph["nodes"] if n["id"] != "n3"]
+    services.do_save_flow(flow, graph, 2, team["editor"])
+    services.do_publish(flow, team["editor"])
+    client.force_login(team["viewer"])
+    response = client.get(url(bot, "diff") + "?a=1&b=2", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    labels = {(c["op"], c["what"], c["label"]) for c in response.context["diff"]["changes"]}
+    assert {("added", "node", "礼貌结束"), ("removed", "node", "结束"), ("changed", "node", "开场白"),
+            ("added", "edge", "「开场白」→「礼貌结束」"), ("removed", "edge", "「开场白」→「结束」"),
+            ("changed", "setting", "最大重问次数")} <= labels, labels
+    html = response.content.decode()
+    assert ">e7<" not in html and ">n9<" not in html and "连线 e" not in html  # ids only in tooltips
+
+
 def test_diff_without_two_versions_goes_back_to_the_list(client, team, bot):
     client.force_login(team["viewer"])
     assert client.get(url(bot, "diff")).status_code == 302
