@@ -44,7 +44,8 @@ class Analysis:
 
     def report(self, code: str, node: Node | None = None, edge: Edge | None = None, **params: Any) -> None:
         self.diagnostics.append(messages.make(code, node.id if node else None, edge.id if edge else None,
-                                              title=node.title if node else "", **params))
+                                              title=node.title if node else "", node_kind=node.kind if node else "",
+                                              **params))
 
 
 def analyse(graph: Graph, schema: BotSchema) -> Analysis:
@@ -250,7 +251,8 @@ def _check_loops(analysis: Analysis, reachable: set[str]) -> None:
         first = component[0]
         if len(component) > 1 or first in passing[first]:
             members = sorted(component, key=order.index)
-            analysis.report("loop_without_listening", analysis.nodes[members[0]], nodes=", ".join(members))
+            titles = [f"“{analysis.nodes[m].title or m}”" for m in members]
+            analysis.report("loop_without_listening", analysis.nodes[members[0]], nodes="、".join(titles))
 
 
 def _passing_targets(analysis: Analysis, node: Node) -> list[str]:

@@ -21,14 +21,15 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                         "{label}是 {count} 个开始节点之一，只能保留一个。"),
     "unreachable": (ERROR, "{label} cannot be reached from the start node.", "从开始节点无法到达{label}。"),
     "dead_end": (ERROR, "{label} has no {exit}, so the call would get stuck here.", "{label}{exit_zh}，通话会卡在这里。"),
-    "exit_from_terminal": (ERROR, "Edge {edge}: {label} ends the call, so nothing can follow it.",
-                           "连线 {edge}：{label}会结束通话，后面不能再连接节点。"),
-    "edge_not_allowed": (ERROR, "Edge {edge}: exits of type “{type}” are not allowed on {kind} nodes.",
-                         "连线 {edge}：{kind_zh}节点不能有“{type_zh}”出口。"),
-    "duplicate_exit": (ERROR, "Edge {edge}: {label} already has an exit for {what}.",
-                       "连线 {edge}：{label}已经有{what_zh}出口。"),
-    "unknown_intent": (ERROR, "Edge {edge} uses the intent “{intent}”, which this bot does not define.",
-                       "连线 {edge} 使用了意图“{intent}”，但机器人没有定义这个意图。"),
+    "exit_from_terminal": (ERROR, "{label} ends the call, so nothing can follow it: remove the connection that leaves "
+                                  "it.",
+                           "{label}会结束通话，后面不能再连接节点：请删除从它出发的连线。"),
+    "edge_not_allowed": (ERROR, "A connection from {label}: exits of type “{type}” are not allowed on {kind} nodes.",
+                         "从{label}出发的连线：{kind_zh}节点不能有“{type_zh}”出口。"),
+    "duplicate_exit": (ERROR, "{label} already has an exit for {what}: remove one of the two connections.",
+                       "{label}已经有{what_zh}出口：请删除两条连线中的一条。"),
+    "unknown_intent": (ERROR, "A connection from {label} uses the intent “{intent}”, which this bot does not define.",
+                       "从{label}出发的连线使用了意图“{intent}”，但机器人没有定义这个意图。"),
     "unknown_slot": (ERROR, "{label} uses the slot “{slot}”, which this bot does not define.",
                      "{label}使用了槽位“{slot}”，但机器人没有定义这个槽位。"),
     "slot_maybe_unset": (ERROR, "{label} says {{{slot}}}, but “{slot}” may still be empty here: not every path from "
@@ -44,8 +45,8 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                                       "customer: {nodes}. (An ask node whose slots are already filled is passed "
                                       "without listening.)",
                                "这些节点构成的循环可能无限重复、始终不聆听客户：{nodes}。（槽位已填写的询问节点会被直接跳过。）"),
-    "bad_expression": (ERROR, "Edge {edge}: the condition “{expr}” does not parse: {error}.",
-                       "连线 {edge}：条件“{expr}”无法解析：{error_zh}。"),
+    "bad_expression": (ERROR, "A connection from {label}: the condition “{expr}” does not parse: {error}.",
+                       "从{label}出发的连线：条件“{expr}”无法解析：{error_zh}。"),
     "no_match_unhandled": (WARNING, "{label} has no “no_match” or “default” exit: unrecognised answers are "
                                     "re-prompted up to {retries} time(s), then the call ends as 回访.",
                            "{label}没有“未匹配”或“默认”出口：无法识别的回答最多重问 {retries} 次，之后通话以“回访”结束。"),
@@ -77,19 +78,20 @@ class Diagnostic:
                 "message_en": self.message_en, "message_zh": self.message_zh}
 
 
-def label_en(node_id: str, title: str) -> str:
-    return f"node “{title}” ({node_id})" if title else f"node {node_id}"
+# Messages name a node by its title (the id stays on the diagnostic, for the canvas to point at the node).
+def label_en(title: str, kind: str = "") -> str:
+    return f"node “{title}”" if title else f"an untitled {kind} node".replace("  ", " ")
 
 
-def label_zh(node_id: str, title: str) -> str:
-    return f"节点“{title}”({node_id})" if title else f"节点“{node_id}”"
+def label_zh(title: str, kind: str = "") -> str:
+    return f"节点“{title}”" if title else f"未命名的{KIND_ZH.get(kind, '')}节点"
 
 
-def make(code: str, node_id: str | None = None, edge_id: str | None = None, *, title: str = "",
+def make(code: str, node_id: str | None = None, edge_id: str | None = None, *, title: str = "", node_kind: str = "",
          **params: Any) -> Diagnostic:
     """Build the diagnostic `code`; `params` fill both templates, `{label}` is derived from the node id and title."""
     severity, english, chinese = MESSAGES[code]
-    label = {"en": label_en(node_id, title), "zh": label_zh(node_id, title)} if node_id else {"en": "", "zh": ""}
-    english = english.format(label=label["en"], edge=edge_id, **params)
+    label = {"en": label_en(title, node_kind), "zh": label_zh(title, node_kind)} if node_id else {"en": "", "zh": ""}
+    english = english.format(label=label["en"], **params)
     return Diagnostic(code, severity, node_id, edge_id, english[:1].upper() + english[1:],
-                      chinese.format(label=label["zh"], edge=edge_id, **params))
+                      chinese.format(label=label["zh"], **params))

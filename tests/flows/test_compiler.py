@@ -49,18 +49,19 @@ def test_errors_leave_no_program():
     assert result.program is None
     assert result.to_dict()["errors"] == [{
         "code": "slot_maybe_unset", "severity": "error", "node_id": "q", "edge_id": None,
-        "message_en": "Node q says {流量}, but “流量” may still be empty here: not every path from the start collects "
-                      "it first.",
-        "message_zh": "节点“q”的话术用到了 {流量}，但此时“流量”可能还没有值：并非每条从开始出发的路径都先收集了它。"}]
+        "message_en": "An untitled say node says {流量}, but “流量” may still be empty here: not every path from the "
+                      "start collects it first.",
+        "message_zh": "未命名的播报节点的话术用到了 {流量}，但此时“流量”可能还没有值：并非每条从开始出发的路径都先收集了它。"}]
 
 
-def test_titles_appear_in_messages():
+def test_titles_not_ids_appear_in_messages():
     data = ask_flow()
     data["nodes"][1]["prompts"] = []
     data["nodes"][1]["title"] = "问扬程"
     error = compile_flow(data, demo_schema()).errors[0]
-    assert error.message_en == "Node “问扬程” (a) collects slots but has no prompt."
-    assert error.message_zh == "节点“问扬程”(a)要收集槽位，但没有提问话术。"
+    assert error.message_en == "Node “问扬程” collects slots but has no prompt."
+    assert error.message_zh == "节点“问扬程”要收集槽位，但没有提问话术。"
+    assert error.node_id == "a"  # the canvas still finds the node
 
 
 def test_schema_extras_are_ignored_and_defaults_applied():
