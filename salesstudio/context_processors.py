@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, resolve, reverse
 from django.utils.translation import gettext_lazy as _
 
 from salesstudio.models import Membership
+from salesstudio.permissions import role_allows
 
 # (label, URL name, Bootstrap icon). A section appears once its app provides the URL.
 BOT_SECTIONS = [
@@ -20,12 +21,15 @@ BOT_SECTIONS = [
 ]
 
 
-def bot_sections(ws: str, bot: str) -> list[dict]:
+def bot_sections(ws: str, bot: str, role: str) -> list[dict]:
+    """The bot's sections that `role` may open (read by each section's own view policy)."""
     sections = []
     for label, name, icon in BOT_SECTIONS:
         try:
             url = reverse(name, kwargs={"ws": ws, "bot": bot})
         except NoReverseMatch:
+            continue
+        if not role_allows(role, resolve(url).func.access["read"]):
             continue
         sections.append({"label": label, "name": name, "url": url, "icon": icon})
     return sections
@@ -37,7 +41,8 @@ def navigation(request: HttpRequest) -> dict:
     memberships = Membership.objects.filter(user=request.user).select_related("workspace")
     context: dict = {"memberships": memberships, "current_membership": getattr(request, "membership", None)}
     match = request.resolver_match
-    if match and "ws" in match.kwargs and "bot" in match.kwargs:
-        context["bot_sections"] = bot_sections(match.kwargs["ws"], match.kwargs["bot"])
+    membership = context["current_membership"]
+    if match and "ws" in match.kwargs and "bot" in match.kwargs and membership is not None:
+        context["bot_sections"] = bot_sections(match.kwargs["ws"], match.kwargs["bot"], membership.role)
         context["current_section"] = match.view_name
     return context

@@ -39,3 +39,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("w/<slug:ws>/", include(workspace_patterns)),
 ]
+
+handler403 = "salesstudio.views.errors.permission_denied"
+handler404 = "salesstudio.views.errors.page_not_found"

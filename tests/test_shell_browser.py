@@ -20,6 +20,7 @@ def test_login_shows_the_workspace_in_chinese_then_english(live_server, page):
     assert page.locator("h1").first.inner_text().startswith("机器人")
     assert page.get_by_test_id("bots").get_by_text("工业泵销售").is_visible()
     assert page.get_by_test_id("workspace-switcher").inner_text().strip() == "华东销售部"
+    assert page.get_by_test_id("bots").get_by_text("更新于 0 分钟前").is_visible()
 
     with page.expect_navigation():
         page.get_by_test_id("language-select").select_option("en")
@@ -33,3 +34,37 @@ def test_wrong_password_is_refused_in_the_page(live_server, page):
     login(page, live_server, "li", password="wrong")
     assert page.get_by_role("alert").is_visible()
     assert page.url.endswith("/accounts/login/")
+
+
+def test_an_annotator_sees_only_what_they_may_open_and_a_chinese_403(live_server, page):
+    owner = factories.make_user("zhao")
+    workspace = factories.make_workspace(owner, "华东销售部")
+    bot = factories.make_bot(workspace, "工业泵销售")
+    factories.add_member(workspace, factories.make_user("qian"), "annotator")
+    login(page, live_server, "qian")
+    page.goto(f"{live_server.url}/w/{workspace.slug}/bots/{bot.slug}/")
+    menu = page.locator(".app-sidebar").inner_text()
+    assert "录音" in menu and "实时测试" not in menu
+
+    response = page.goto(f"{live_server.url}/w/{workspace.slug}/bots/{bot.slug}/voice/tester/")
+    assert response.status == 403
+    assert page.get_by_test_id("error-page").inner_text().startswith("您无权打开此页面")
+    assert "Forbidden" not in page.content()
+    page.get_by_test_id("error-back").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").first.is_visible() and "/voice/tester/" not in page.url
+
+
+def test_a_missing_page_is_a_styled_chinese_404_and_every_page_has_a_favicon(live_server, page):
+    factories.make_user("sun")
+    login(page, live_server, "sun")
+    missing = []
+    page.on("response", lambda r: r.status == 404 and missing.append(r.url))
+    response = page.goto(f"{live_server.url}/w/nowhere/bots/none/")
+    assert response.status == 404
+    assert "页面不存在" in page.get_by_test_id("error-page").inner_text()
+    page.goto(f"{live_server.url}/")
+    page.wait_for_load_state("networkidle")
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert page.request.get(live_server.url + icon).status == 200
+    assert not [url for url in missing if "favicon" in url]
