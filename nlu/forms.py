@@ -100,7 +100,7 @@ class ExampleForm(forms.Form):
 
     text = forms.CharField(label=_("Utterance"), max_length=500,
                            widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}))
-    intent = forms.ModelChoiceField(label=_("Intent"), queryset=Intent.objects.none(),
+    intent = forms.ModelChoiceField(label=_("Intent"), queryset=Intent.objects.none(), empty_label=_("Choose an intent…"),
                                     widget=forms.Select(attrs={"class": "form-select"}))
     context = forms.CharField(label=_("Context (what the bot asked)"), max_length=500, required=False,
                               widget=forms.TextInput(attrs={"class": "form-control"}))

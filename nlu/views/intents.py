@@ -33,7 +33,7 @@ def intents(request: HttpRequest, bot: Bot) -> HttpResponse:
         "bot": bot, "intents": services.intents_with_counts(bot), "slots": bot.slots.all(), "intent_form": form,
         "slot_form": SlotForm(bot=bot, prefix="slot"), "selected": selected, "examples": examples[:PAGE_SIZE],
         "example_count": examples.count(),
-        "example_form": ExampleForm(bot=bot, initial={"intent": selected or bot.intents.first()}),
+        "example_form": ExampleForm(bot=bot, initial={"intent": selected}),
         "import_form": ImportForm(), "slot_names": list(bot.slots.values_list("name", flat=True)),
     }
     return render(request, "nlu/intents.html", context)

@@ -131,3 +131,13 @@ def test_annotator_edits_an_example(client, team, bot):
                 {"text": "八十米能便宜点吗", "intent": haggle.pk, "spans": json.dumps([{"slot": "扬程", "start": 0, "end": 3}])})
     example.refresh_from_db()
     assert (example.text, example.intent, example.spans[0]["value"]) == ("八十米能便宜点吗", haggle, "八十米")
+
+
+def test_a_new_example_on_the_all_examples_view_has_no_intent_chosen(client, team, bot):
+    for name in ("否定", "询价"):
+        Intent.objects.create(bot=bot, name=name)
+    client.force_login(team["editor"])
+    form = client.get(url(bot, "intents")).context["example_form"]
+    assert form["intent"].value() is None
+    response = client.post(url(bot, "example_create"), {"text": "多少钱", "intent": "", "spans": "[]"})
+    assert response.status_code == 302 and not TrainingExample.objects.filter(bot=bot, text="多少钱").exists()

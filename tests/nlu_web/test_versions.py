@@ -85,3 +85,14 @@ def test_viewers_cannot_relabel(client, team, bot, versions):
     client.force_login(team["viewer"])
     response = client.post(url(bot, "version_relabel", version=versions[0].pk), {"text": "x", "intent": 1})
     assert response.status_code == 403
+
+
+def test_fixing_a_label_starts_from_the_current_label_not_the_models_guess(client, team, bot, versions):
+    Intent.objects.create(bot=bot, name="询价")
+    Intent.objects.create(bot=bot, name="砍价")
+    client.force_login(team["editor"])
+    response = client.get(url(bot, "version_report", version=versions[0].pk))
+    row = response.content.decode().split('data-testid="misclassified"')[1]
+    selected = row.split("selected>")[1].split("</option>")[0]
+    assert selected.strip() == "询价"  # one click of "relabel" keeps the correct label
+    assert "砍价 (the model&#x27;s guess)" in row or "砍价 (the model's guess)" in row
