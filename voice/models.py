@@ -73,6 +73,8 @@ class Segment(models.Model):
     edited = models.BooleanField(default=False)
     example = models.ForeignKey("nlu.TrainingExample", on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="segments")
+    # Marked "irrelevant / skip" by an annotator: never a training example, not counted as waiting for a label.
+    skipped = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["recording", "index"], name="segment_index_unique")]

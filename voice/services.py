@@ -316,9 +316,16 @@ def do_label_segment(segment: Segment, user: AbstractBaseUser | None, *, intent:
     if instance is None:
         TrainingExample.objects.filter(pk=example.pk).update(source=ExampleSource.RECORDING)
         example.source = ExampleSource.RECORDING
-    segment.example = example
-    segment.save(update_fields=["example"])
+    segment.example, segment.skipped = example, False
+    segment.save(update_fields=["example", "skipped"])
     return example
+
+
+def do_skip_segment(segment: Segment) -> None:
+    """Mark a segment irrelevant (greeting noise, the agent talking, a wrong number): it never becomes a training
+    example; a training example made from it before is kept (delete it on the intents page if it is wrong)."""
+    segment.skipped = True
+    segment.save(update_fields=["skipped"])
 
 
 def spans_json(spans: list) -> str:
@@ -335,8 +342,12 @@ def can_suggest(bot: Bot) -> bool:
     return active_version(bot) is not None
 
 
+SUGGEST_FLOOR = 0.6  # below this confidence a suggestion is shown as a hint and nothing is pre-selected
+
+
 def suggest_labels(bot: Bot, text: str) -> dict | None:
-    """Intent and spans predicted by the bot's active NLU model: {"intent": Intent | None, "spans": [...]}.
+    """Intent and spans predicted by the bot's active NLU model: {"intent": Intent | None, "spans": [...],
+    "confidence": float, "confident": bool} (`confident`: at least SUGGEST_FLOOR, so the label panel pre-fills it).
 
     None when the bot has no active model version (or the NLU runtime is unavailable).
     """
@@ -346,8 +357,9 @@ def suggest_labels(bot: Bot, text: str) -> dict | None:
 
     prediction = get_bot_runtime(bot).predict(text)
     spans = [{"slot": s["slot"], "start": s["start"], "end": s["end"]} for s in prediction.get("spans", [])]
-    return {"intent": bot.intents.filter(name=prediction["intent"]).first(),
-            "confidence": prediction.get("confidence", 0.0), "spans": spans}
+    confidence = prediction.get("confidence", 0.0)
+    return {"intent": bot.intents.filter(name=prediction["intent"]).first(), "confidence": confidence,
+            "confident": confidence >= SUGGEST_FLOOR, "spans": spans}
 
 
 # --- audio delivery -----------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ urlpatterns = [
     path("recordings/<int:recording>/delete/", recordings.recording_delete, name="recording_delete"),
     path("segments/<int:segment>/text/", recordings.segment_text, name="segment_text"),
     path("segments/<int:segment>/label/", recordings.segment_label, name="segment_label"),
+    path("segments/<int:segment>/skip/", recordings.segment_skip, name="segment_skip"),
     path("tester/", tester.tester, name="tester"),
     path("calls/", calls.calls, name="calls"),
     path("calls/<int:call>/", calls.call, name="call"),

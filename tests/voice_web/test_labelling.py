@@ -151,6 +151,35 @@ def test_suggest_prefills_from_the_active_model(client, team, bot, recording, mo
     assert "&quot;slot&quot;: &quot;产品型号&quot;" in html
 
 
+def test_an_unsure_suggestion_is_a_hint_and_selects_nothing(client, team, bot, recording, monkeypatch):
+    class Runtime:
+        def predict(self, text, context=None):  # noqa: ANN001, ANN201
+            return {"intent": "询价", "confidence": 0.26, "ranking": [],
+                    "spans": [{"slot": "产品型号", "start": 0, "end": 3, "text": "离心泵", "confidence": 0.3}]}
+
+    import nlu.services
+
+    ModelVersion.objects.create(bot=bot, number=1, path="/nowhere", is_active=True)
+    monkeypatch.setattr(nlu.services, "get_bot_runtime", lambda b: Runtime())
+    client.force_login(team["annotator"])
+    html = client.get(url("segment_label", bot, segment=recording.segments.get(index=1).pk) + "?suggest=1",
+                      HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="suggestion-hint"' in html and "0.26" in html and 'data-testid="suggestion"' not in html
+    assert '<option value="" selected>' in html and "&quot;slot&quot;" not in html
+
+
+def test_a_segment_marked_irrelevant_is_never_an_example(client, team, bot, recording):
+    segment = recording.segments.get(index=0)
+    client.force_login(team["annotator"])
+    response = client.post(url("segment_skip", bot, segment=segment.pk), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="segment-skipped"' in html  # the row shows it (oob)
+    segment.refresh_from_db()
+    assert segment.skipped and segment.example is None and not TrainingExample.objects.exists()
+    client.force_login(team["viewer"])
+    assert client.post(url("segment_skip", bot, segment=segment.pk)).status_code == 403
+
+
 def test_no_suggest_button_without_an_active_model(client, team, bot, recording):
     client.force_login(team["annotator"])
     panel = client.get(url("segment_label", bot, segment=recording.segments.first().pk),

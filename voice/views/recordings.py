@@ -128,12 +128,23 @@ def _label_context(request: HttpRequest, bot: Bot, seg: Segment, form: LabelForm
         example = seg.example
         initial = {"intent": example.intent_id if example else None,
                    "spans": services.spans_json(example.spans if example else [])}
-        if suggestion:
+        if suggestion and suggestion["confident"]:
             initial = {"intent": getattr(suggestion["intent"], "pk", None),
                        "spans": services.spans_json(suggestion["spans"])}
         form = LabelForm(bot=bot, initial=initial)
     return {"seg": seg, "label_form": form, "suggestion": suggestion, "slots": bot.slots.all(),
             "can_suggest": services.can_suggest(bot)}
+
+
+@require_http_methods(["POST"])
+@workspace_view(read="annotate", write="annotate")
+def segment_skip(request: HttpRequest, bot: Bot, segment: int) -> HttpResponse:
+    """"Irrelevant / skip": the segment is not asked for a label again and never becomes a training example."""
+    seg = _segment(bot, segment)
+    services.do_skip_segment(seg)
+    context = {"bot": bot, "recording": seg.recording, "can_annotate": True, "saved": False}
+    response = render(request, "voice/transcript.html#label_panel", {**context, **_label_context(request, bot, seg)})
+    return trigger_client_event(response, "toast", {"text": _("Marked as irrelevant."), "level": "secondary"})
 
 
 @require_http_methods(["GET", "POST"])
