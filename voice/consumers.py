@@ -23,6 +23,7 @@ from flows.models import FlowVersion
 from salesstudio.permissions import check_access
 from voice.audio import wav_bytes
 from voice.calllog import close_call, open_call, record_turn
+from voice.correction import LexiconCorrector, vocabulary
 from voice.models import DISCONNECTED_OUTCOME, Call
 from voice.pipeline import CallError, CallPipeline, CallSetup, shared_pool
 from voice.turns import TurnRecord
@@ -63,6 +64,8 @@ def load_engines(setup: CallSetup, model_version, examples: list[dict], *, voice
         setup.nlu, setup.nlu_name = Phrasebook(examples, list(setup.slots.values())), "examples"
     if voice:
         setup.asr, setup.tts, setup.tts_cache = get_engine(), get_tts_engine(), get_tts_cache()
+        hot_words = [w for node in setup.program["nodes"].values() for w in node.get("listen", {}).get("hot_words", [])]
+        setup.corrector = LexiconCorrector(vocabulary(setup.slots.values(), hot_words))
 
 
 class SocketSink:

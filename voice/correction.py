@@ -62,6 +62,19 @@ def similarity(heard: tuple[Syllable, ...], term: tuple[Syllable, ...]) -> float
     return sum(_syllable_score(h, t) for h, t in zip(heard, term, strict=True)) / len(term)
 
 
+def vocabulary(slots: Iterable[dict], extra: Iterable[str] = ()) -> list[str]:
+    """A bot's words: slot names, enum values with their synonyms (dialect variants included), and `extra`."""
+    words: list[str] = []
+    for slot in slots:
+        words.append(slot.get("name", ""))
+        for entry in slot.get("values") or []:
+            if isinstance(entry, dict):
+                words += [entry.get("value", ""), *entry.get("synonyms", [])]
+            else:
+                words.append(str(entry))
+    return list(dict.fromkeys(str(w).strip() for w in [*words, *extra] if w and str(w).strip()))
+
+
 @dataclass(frozen=True)
 class Correction:
     start: int

@@ -29,6 +29,7 @@ from flows import runtime
 from nlu import dst, lexicon
 from voice.asr import AsrEngine
 from voice.audio import float_to_pcm16, pcm16_to_float, resample
+from voice.correction import LexiconCorrector
 from voice.tts import TtsCache, TtsEngine, split_sentences
 from voice.turns import TurnRecord, describe_turn
 from voice.vad import FRAME_BYTES, SAMPLE_RATE, EndpointDetector
@@ -83,6 +84,7 @@ class CallSetup:
     voice: str | None = None
     seed: int = 0
     endpoint_ms: int = 500
+    corrector: LexiconCorrector | None = None  # near-homophones of the bot's words in transcripts
 
 
 def _ms(seconds: float) -> int:
@@ -270,10 +272,12 @@ class CallPipeline:
             else:
                 transcript = await self._cpu(self._transcribe, audio, hot_words)
             asr_ms = _ms(time.perf_counter() - clock)
-            text = transcript.text.strip()[:MAX_TEXT]
+            heard = transcript.text.strip()[:MAX_TEXT]
+            text = self.setup.corrector.correct(heard) if self.setup.corrector else heard
             confidences = [s.confidence for s in transcript.segments]
             confidence = round(sum(confidences) / len(confidences), 4) if confidences else None
-            await self.sink.event({"type": "transcript", "text": text, "source": "asr", "confidence": confidence})
+            await self.sink.event({"type": "transcript", "text": text, "heard": heard, "source": "asr",
+                                   "confidence": confidence})
             offsets = {"user_audio_start": round(first / 2 / SAMPLE_RATE, 3),
                        "user_audio_end": round(last / 2 / SAMPLE_RATE, 3)}
             await self._understand_and_step(text, began, {"vad": vad_ms, "asr": asr_ms}, offsets,

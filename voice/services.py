@@ -28,6 +28,7 @@ from salesstudio.models import Bot
 from salesstudio.sweeps import STALE_AFTER, Heartbeat
 from voice import asr, tts
 from voice.audio import AudioError, AudioInfo, decode, decode_channels, probe
+from voice.correction import LexiconCorrector, vocabulary
 from voice.models import Recording, Segment, Speaker
 
 log = logging.getLogger(__name__)
@@ -138,14 +139,13 @@ def do_delete_recording(recording: Recording) -> None:
 
 def hot_words(bot: Bot) -> list[str]:
     """Values and synonyms of the bot's enumeration slots, for the ASR engine's hot-word prompt."""
-    words: list[str] = []
-    for values in bot.slots.filter(type=SlotType.ENUM).values_list("values", flat=True):
-        for entry in values or []:
-            if isinstance(entry, dict):
-                words += [entry.get("value", ""), *entry.get("synonyms", [])]
-            elif isinstance(entry, str):
-                words.append(entry)
-    return [w for w in dict.fromkeys(str(w).strip() for w in words) if w]
+    enums = bot.slots.filter(type=SlotType.ENUM).values_list("values", flat=True)
+    return vocabulary({"values": values} for values in enums)
+
+
+def transcript_corrector(bot: Bot) -> LexiconCorrector:
+    """Corrects near-homophones of the bot's words (slot names, enum values and their synonyms) in transcripts."""
+    return LexiconCorrector(vocabulary(bot.slots.values("name", "values")))
 
 
 def get_engine() -> asr.AsrEngine:
@@ -248,7 +248,7 @@ def do_transcribe(recording_id: int) -> None:
     except (AudioError, OSError) as exc:
         do_fail_recording(recording_id, str(exc))
         return
-    _store_segments(recording_id, tagged)
+    _store_segments(recording_id, tagged, transcript_corrector(recording.bot))
     log.info("recording %s transcribed in %.1f s", recording_id, time.monotonic() - started)
 
 
@@ -262,14 +262,14 @@ def do_fail_stalled_transcriptions() -> int:
 
 
 @transaction.atomic
-def _store_segments(recording_id: int, tagged: list[tuple[str, asr.Segment]]) -> None:
+def _store_segments(recording_id: int, tagged: list[tuple[str, asr.Segment]], corrector: LexiconCorrector) -> None:
     recording = Recording.objects.select_for_update().filter(pk=recording_id).first()
     if recording is None:
         return  # deleted while it was being transcribed
     recording.segments.all().delete()  # a redelivered message starts over
     kept = [(speaker, s) for speaker, s in tagged if s.text.strip()]
     Segment.objects.bulk_create(
-        Segment(recording=recording, index=i, start=s.start, end=s.end, text=s.text.strip()[:500],
+        Segment(recording=recording, index=i, start=s.start, end=s.end, text=corrector.correct(s.text.strip())[:500],
                 confidence=s.confidence, speaker=speaker)
         for i, (speaker, s) in enumerate(kept))
     Recording.objects.filter(pk=recording_id).update(status=Recording.Status.DONE, progress=1.0, error="",

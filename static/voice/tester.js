@@ -183,7 +183,8 @@
   var handlers = {
     started: function (m) { callId = m.call; status(T.live + " · #" + m.call + " · " + m.nlu, "success"); },
     transcript: function (m) {
-      pending.heard = m.text;
+      // The debug panel shows the recogniser's words when the bot's vocabulary corrected them.
+      pending.heard = m.heard && m.heard !== m.text ? m.text + " (" + T.corrected + " " + m.heard + ")" : m.text;
       if (m.source === "asr") bubble("user", m.text || "…");
     },
     nlu: function (m) { pending.nlu = m; },

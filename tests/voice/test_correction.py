@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice.correction import LexiconCorrector, similarity, syllables
+from voice.correction import LexiconCorrector, similarity, syllables, vocabulary
 
 VOCABULARY = ["工业泵", "离心泵", "管道泵", "不锈钢", "扬程", "流量", "潜水泵", "ISG"]
 
@@ -53,3 +53,9 @@ def test_similarity_is_tone_insensitive_and_symmetric_in_length():
 
 def test_a_vocabulary_without_han_terms_changes_nothing():
     assert LexiconCorrector(["ISG", "", " ", "泵"]).correct("工业份") == "工业份"
+
+
+def test_the_vocabulary_holds_slot_names_values_synonyms_and_extra_words():
+    slots = [{"name": "产品型号", "values": [{"value": "离心泵", "synonyms": ["离心式水泵", "ISG"]}, "潜水泵"]},
+             {"name": "扬程", "type": "number"}]
+    assert vocabulary(slots, ["工业泵", "离心泵"]) == ["产品型号", "离心泵", "离心式水泵", "ISG", "潜水泵", "扬程", "工业泵"]

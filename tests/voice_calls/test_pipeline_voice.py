@@ -11,6 +11,7 @@ import pytest
 
 from voice.asr import WhisperEngine
 from voice.audio import float_to_pcm16, pcm16_to_float, resample
+from voice.correction import LexiconCorrector, vocabulary
 from voice.pipeline import CallError, CallPipeline, CallSetup
 from voice.vad import FRAME_BYTES
 
@@ -39,7 +40,8 @@ def short_program(demo_program) -> dict:
 
 
 def voice_call(program, slots, recorder, whisper, espeak, **options) -> CallPipeline:
-    setup = CallSetup(program=program, slots=slots, asr=WhisperEngine(whisper), tts=espeak, seed=1)
+    setup = CallSetup(program=program, slots=slots, asr=WhisperEngine(whisper), tts=espeak, seed=1,
+                      corrector=LexiconCorrector(vocabulary(slots.values())))
     return CallPipeline(setup, recorder, voice=True, **options)
 
 
@@ -57,6 +59,7 @@ async def test_a_spoken_answer_is_endpointed_recognised_and_answered_with_audio(
     assert [e["speech"] for e in recorder.of("vad")] == ["start", "end"]
     transcript = recorder.of("transcript")[0]
     assert transcript["source"] == "asr" and isinstance(transcript["text"], str)
+    assert transcript["text"] == LexiconCorrector(vocabulary(demo_slots.values())).correct(transcript["heard"])
     record, offsets = recorder.turns[1]
     assert record.event == "user" and record.user_text == transcript["text"]
     assert {"vad", "asr", "nlu", "flow", "tts", "total"} <= set(record.latency_ms)

@@ -60,6 +60,13 @@ def test_mono_recording_gets_unknown_speakers_and_the_bots_hot_words(uploaded, b
     assert set(engine.calls[0]["hot_words"]) == {"离心泵", "离心式水泵", "潜水泵"}
 
 
+def test_near_homophones_of_the_bots_words_are_corrected_in_the_transcript(uploaded, monkeypatch):
+    recording = uploaded("mono.wav")["mono.wav"]
+    use_engine(monkeypatch, ScriptedEngine([Segment(0.1, 1.2, "我想问下离心本和前水泵好多钱", 0.8)]))
+    services.do_transcribe(recording.pk)
+    assert recording.segments.get().text == "我想问下离心泵和潜水泵好多钱"
+
+
 def test_stereo_recording_is_split_agent_left_customer_right(uploaded, monkeypatch):
     recording = uploaded("stereo.wav")["stereo.wav"]
     engine = use_engine(monkeypatch, ScriptedEngine(

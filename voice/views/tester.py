@@ -35,4 +35,5 @@ def page_texts() -> dict[str, str]:
     return {"connecting": _("Connecting…"), "live": _("On the call"), "ended": _("Call ended"),
             "outcome": _("Outcome"), "error": _("Error"), "noMic": _("The microphone cannot be used: type instead."),
             "noIntent": _("no intent"), "none": _("none"), "source": _("answered by"),
-            "bargeIn": _("You interrupted the bot"), "silence": _("(silence)"), "disconnected": _("Connection lost")}
+            "bargeIn": _("You interrupted the bot"), "silence": _("(silence)"), "disconnected": _("Connection lost"),
+            "corrected": _("corrected from")}
