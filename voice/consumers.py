@@ -15,6 +15,7 @@ from pathlib import Path
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.http import Http404
@@ -139,6 +140,8 @@ class CallConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
             if bytes_data is not None:
+                if self.pipeline is not None and self.pipeline.ended:
+                    return  # a microphone frame that was on its way when the call ended: nothing to say about it
                 await self._pipeline().audio_frame(bytes_data)
                 return
             message = self._parse(text_data)
@@ -179,7 +182,8 @@ class CallConsumer(AsyncWebsocketConsumer):
             raise CallError("seed must be a non-negative integer")
         bot, version, slots, model_version, examples = await database_sync_to_async(load_call)(
             self.workspace, message["bot"], number)
-        setup = CallSetup(program=version.program, slots=slots, dialect=bot.dialect, voice=bot.dialect, seed=seed)
+        setup = CallSetup(program=version.program, slots=slots, dialect=bot.dialect, voice=bot.dialect, seed=seed,
+                          max_utterance_ms=settings.MAX_UTTERANCE_SECONDS * 1000)
         await asyncio.get_running_loop().run_in_executor(
             shared_pool(), lambda: load_engines(setup, model_version, examples, voice=mode == "voice"))
         self.call = await database_sync_to_async(open_call)(

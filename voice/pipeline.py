@@ -84,6 +84,7 @@ class CallSetup:
     voice: str | None = None
     seed: int = 0
     endpoint_ms: int = 500
+    max_utterance_ms: int = 15_000  # a caller who never pauses is cut here and answered
     corrector: LexiconCorrector | None = None  # near-homophones of the bot's words in transcripts
 
 
@@ -137,7 +138,8 @@ class CallPipeline:
             raise CallError("the call has already started")
         began = time.perf_counter()
         if self.voice:
-            self.detector = await self._cpu(EndpointDetector, silence_ms=self.setup.endpoint_ms)
+            self.detector = await self._cpu(EndpointDetector, silence_ms=self.setup.endpoint_ms,
+                                            max_speech_ms=self.setup.max_utterance_ms)
         trace: list[str] = []
         after, actions = await self._cpu(runtime.start, self.setup.program, self.setup.seed, trace=trace)
         self.state = after

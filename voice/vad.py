@@ -90,14 +90,18 @@ class EndpointDetector:
     """Turns 20 ms PCM16 frames into speech_start / speech_end events.
 
     speech_start: `min_speech_ms` of speech (probability ≥ `threshold`) without a silence in between.
-    speech_end: after speech started, `silence_ms` of windows below `threshold - 0.15` (Silero's hysteresis).
+    speech_end: after speech started, `silence_ms` of windows below `threshold - 0.15` (Silero's hysteresis), or
+    `max_speech_ms` after the speech started even if the caller never pauses (then the utterance is cut there and
+    speech that goes on starts the next one).
     Raises ValueError for a frame that is not 640 bytes, VadError if the model cannot be loaded.
     """
 
-    def __init__(self, *, silence_ms: int = 600, threshold: float = 0.5, min_speech_ms: int = 90) -> None:
-        if silence_ms <= 0 or not 0.0 < threshold < 1.0:
-            raise ValueError("silence_ms must be > 0 and threshold in (0, 1)")
+    def __init__(self, *, silence_ms: int = 600, threshold: float = 0.5, min_speech_ms: int = 90,
+                 max_speech_ms: int = 15_000) -> None:
+        if silence_ms <= 0 or max_speech_ms <= 0 or not 0.0 < threshold < 1.0:
+            raise ValueError("silence_ms and max_speech_ms must be > 0 and threshold in (0, 1)")
         self.silence_ms = silence_ms
+        self.max_speech_ms = max_speech_ms
         self.threshold = threshold
         self.neg_threshold = max(threshold - 0.15, 0.01)
         self.min_speech_ms = min_speech_ms
@@ -128,6 +132,10 @@ class EndpointDetector:
         return self._step(start, start + WINDOW_MS / 1000, self.last_probability)
 
     def _step(self, start: float, end: float, prob: float) -> VadEvent | None:
+        if self.in_speech and (end - self.candidate) * 1000 >= self.max_speech_ms:
+            self.in_speech, self.candidate = False, None
+            self.last_speech_end = end
+            return VadEvent("speech_end", end)
         if prob >= self.threshold:
             self.last_speech_end = end
             if self.in_speech:

@@ -153,16 +153,19 @@
     audioContext.createMediaStreamSource(micStream).connect(micNode).connect(silent).connect(audioContext.destination);
     var meter = level.querySelector(".tester-level > span");
     micNode.port.onmessage = function (event) {
+      if (ended) { stopMic(); return; }  // a frame the worklet queued before the call ended is dropped
       if (socket && socket.readyState === WebSocket.OPEN) socket.send(event.data);
       var pcm = new Int16Array(event.data), sum = 0;
       for (var i = 0; i < pcm.length; i += 8) sum += Math.abs(pcm[i]);
       meter.style.width = Math.min(100, sum / (pcm.length / 8) / 50) + "%";
     };
     level.hidden = false;
+    if (ended || !socket || socket.readyState !== WebSocket.OPEN) stopMic();  // the call ended while we asked
   }
 
+  // Capture stops on "end", on hang-up and when the socket closes: no frame is sent after the call.
   function stopMic() {
-    if (micNode) micNode.port.onmessage = null;
+    if (micNode) { micNode.port.onmessage = null; micNode.port.close(); micNode.disconnect(); }
     if (micStream) micStream.getTracks().forEach(function (track) { track.stop(); });
     micStream = micNode = null;
     level.hidden = true;
@@ -206,6 +209,7 @@
     mark: function () {},
     end: function (m) {
       ended = true;
+      stopMic();
       bubble("system", T.outcome + ": " + m.outcome, "outcome");
       status(T.ended + " · " + T.outcome + ": " + m.outcome);
     },
@@ -260,6 +264,7 @@
 
   startButton.addEventListener("click", start);
   hangupButton.addEventListener("click", function () {
+    stopMic();
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({type: "hangup"}));
     stopPlayback();
   });

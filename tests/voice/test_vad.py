@@ -70,3 +70,17 @@ def test_frames_must_be_20ms():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError):
         EndpointDetector(silence_ms=0)
+
+
+def test_a_caller_who_never_pauses_is_cut_at_the_maximum_length(speech_16k):
+    # The tester's looping fake microphone: speech that never stops for long enough to end the turn.
+    looped = np.concatenate([speech_16k] * 8)
+    seconds = len(looped) / 16_000
+    assert seconds > 4
+    events = run(EndpointDetector(silence_ms=800, max_speech_ms=2_000), looped)
+    kinds = [event.kind for event, _ in events]
+    assert kinds[:2] == ["speech_start", "speech_end"]
+    (start, _), (end, emitted_at) = events[:2]
+    assert end.time - start.time == pytest.approx(2.0, abs=0.05)
+    assert emitted_at - end.time < 0.1  # answered at once, not after a pause that never comes
+    assert "speech_start" in kinds[2:]  # speech that goes on starts the next utterance

@@ -113,6 +113,8 @@ def test_a_microphone_call_is_heard_answered_and_its_audio_kept(server, browser,
         page.get_by_test_id("hang-up").click()
         page.get_by_test_id("outcome").wait_for()
         page.get_by_test_id("recordings").wait_for()
+        page.wait_for_timeout(1000)  # the fake microphone goes on: no frame may follow the end of the call
+        assert page.get_by_test_id("error").count() == 0, page.get_by_test_id("error").all_inner_texts()[:3]
         audio_url = page.locator("#tester-user-audio").get_attribute("src")
         response = page.request.get(f"{server.url}{audio_url}")
         assert response.status == 200 and response.body()[:4] == b"RIFF"
