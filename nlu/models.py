@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -126,6 +128,11 @@ class TrainingRun(models.Model):
     @property
     def progress(self) -> float:
         return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+
+    @property
+    def eta_minutes(self) -> int | None:
+        """Minutes left for the whole run, rounded up (None until the first steps give an estimate)."""
+        return None if self.eta_s is None else max(1, math.ceil(self.eta_s / 60))
 
 
 class ModelVersion(models.Model):

@@ -79,11 +79,17 @@ class _Item:
 
 
 class _Reporter:
-    """Throttled progress reports with a per-stage ETA, and the cancellation check."""
+    """Throttled progress reports with an ETA for the whole run, and the cancellation check.
+
+    `stages_left` is the number of training stages after the current one; each is assumed to take as long as this
+    one (the slot tagger trains on the same examples for as many epochs as the intent classifier), so the ETA does not
+    start again from the beginning when the next stage starts.
+    """
 
     def __init__(self, progress: Progress | None, should_cancel: Callable[[], bool] | None, interval: float):
         self.progress, self.should_cancel, self.interval = progress, should_cancel, interval
         self.stage_start = self.last = time.monotonic()
+        self.stages_left = 0
 
     def start(self, stage: str, **extra) -> None:
         self.stage_start = time.monotonic()
@@ -96,7 +102,7 @@ class _Reporter:
 
     def step(self, stage: str, epoch: int, step: int, total: int, loss: float, force: bool = False) -> None:
         elapsed = time.monotonic() - self.stage_start
-        eta = elapsed / step * (total - step) if step else None
+        eta = elapsed / step * (total - step + self.stages_left * total) if step else None
         self.emit({"stage": stage, "epoch": epoch, "step": step, "total_steps": total, "loss": loss, "eta_s": eta},
                   force=force)
 
@@ -168,8 +174,11 @@ def _train_tasks(train_set, val_set, base_dir: Path, config: TrainConfig, report
     models: dict[str, tuple[TaskModel, list[str], object]] = {}
     history: dict[str, list[dict]] = {}
     labels = ds.intent_labels(train_set + val_set)
+    with_slots = any(e.spans for e in train_set)
+    reporter.stages_left = int(with_slots)
     models[INTENT], history[INTENT] = _train_task(INTENT, labels, train_set, val_set, base_dir, config, reporter)
-    if any(e.spans for e in train_set):
+    reporter.stages_left = 0
+    if with_slots:
         tags = ds.slot_tags(train_set + val_set)
         models[SLOTS], history[SLOTS] = _train_task(SLOTS, tags, train_set, val_set, base_dir, config, reporter)
     return models, history

@@ -26,12 +26,14 @@ from nlu.services.examples import (  # noqa: F401
 from nlu.services.training import (  # noqa: F401
     CONFIG_KEYS,
     MIN_EXAMPLES_PER_INTENT,
+    THIN_INTENT,
     check_start_training,
     do_cancel_training,
     do_fail_orphaned_runs,
     do_record_version,
     do_start_training,
     run_training,
+    thin_intents,
     version_folder,
 )
 from nlu.services.versions import (  # noqa: F401

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -133,10 +135,24 @@ class ImportPlan:
     errors: list[tuple[int, str]] = field(default_factory=list)
     conflicts: list[tuple[int, str]] = field(default_factory=list)
     duplicates: int = 0
+    # Names the import would create, each with its number of rows and the existing name it resembles (a typo?).
+    new_intents: list[tuple[str, int, str]] = field(default_factory=list)
+    new_slots: list[tuple[str, int, str]] = field(default_factory=list)
 
     @property
     def problems(self) -> int:
         return len(self.errors) + len(self.conflicts)
+
+    @property
+    def needs_review(self) -> bool:
+        """Whether the manager confirms before anything is written: problems, or intents or slots to create."""
+        return bool(self.problems or self.new_intents or self.new_slots)
+
+
+def _new_names(wanted: list[str], existing: set[str]) -> list[tuple[str, int, str]]:
+    counts = Counter(name for name in wanted if name not in existing)
+    return [(name, n, next(iter(get_close_matches(name, existing, n=1, cutoff=0.5)), ""))
+            for name, n in counts.most_common()]
 
 
 # The core's import messages, marked here so that makemessages extracts them (`translate` looks them up).
@@ -196,6 +212,9 @@ def check_import(bot: Bot, data: bytes, filename: str) -> ImportPlan:
             plan.duplicates += 1
     plan.errors.sort()
     plan.conflicts.sort()
+    plan.new_intents = _new_names([r.intent for r in plan.rows], set(bot.intents.values_list("name", flat=True)))
+    plan.new_slots = _new_names([s["slot"] for r in plan.rows for s in r.spans],
+                                set(bot.slots.values_list("name", flat=True)))
     return plan
 
 

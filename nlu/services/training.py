@@ -27,6 +27,7 @@ from salesstudio.sweeps import STALE_AFTER, Heartbeat
 
 log = logging.getLogger(__name__)
 MIN_EXAMPLES_PER_INTENT = 2
+THIN_INTENT = 10  # fewer examples than this: the page warns that the model can hardly learn the intent
 MAX_LOSS_POINTS = 400
 # What the "advanced" form may set; everything else keeps TrainConfig's defaults.
 CONFIG_KEYS = ("lora_rank", "lora_alpha", "lora_targets", "epochs", "learning_rate", "max_length", "batch_size")
@@ -40,6 +41,11 @@ def check_start_training(bot: Bot) -> None:
     if len(trainable) < 2:
         raise ValidationError(_("Training needs at least two intents with %(n)s examples or more each.")
                               % {"n": MIN_EXAMPLES_PER_INTENT})
+
+
+def thin_intents(bot: Bot) -> list:
+    """The bot's intents with fewer than THIN_INTENT examples (each with `n_examples`), fewest first."""
+    return sorted((i for i in intents_with_counts(bot) if i.n_examples < THIN_INTENT), key=lambda i: i.n_examples)
 
 
 def do_start_training(bot: Bot, user: AbstractBaseUser | None, config: dict | None = None, *, base_model: str = "",

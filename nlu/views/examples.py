@@ -97,7 +97,7 @@ def examples_import(request: HttpRequest, bot: Bot) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return _back(request, bot)
-    if plan.problems:
+    if plan.needs_review:
         token = _stash(request, bot, plan)
         return render(request, "nlu/import_report.html", {"bot": bot, "plan": plan, "token": token})
     counts = services.do_import_rows(bot, request.user, plan.rows)

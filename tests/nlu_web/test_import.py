@@ -22,6 +22,14 @@ def upload(client, bot, name: str, data: bytes | str):
                        HTTP_ACCEPT_LANGUAGE="en")
 
 
+def upload_confirmed(client, bot, name: str, data: bytes | str):
+    """Upload, then confirm the new intents and slots the report lists (as the manager would)."""
+    response = upload(client, bot, name, data)
+    if response.context and response.context.get("token"):
+        response = client.post(url(bot, "examples_import_confirm"), {"token": response.context["token"]}, follow=True)
+    return response
+
+
 def jsonl(*rows) -> str:
     return "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows)
 
@@ -31,7 +39,7 @@ GOOD = {"text": "五十米扬程多少钱", "intent": "询价", "slots": {"扬�
 
 def test_a_clean_jsonl_file_is_imported_with_its_intents_and_slots(client, team, bot):
     client.force_login(team["editor"])
-    upload(client, bot, "data.jsonl", jsonl(GOOD, {"text": "转人工", "intent": "要求转人工", "slots": {}}))
+    upload_confirmed(client, bot, "data.jsonl", jsonl(GOOD, {"text": "转人工", "intent": "要求转人工", "slots": {}}))
     example = bot.examples.get(text="五十米扬程多少钱")
     assert example.spans == [{"slot": "扬程", "start": 0, "end": 3, "value": "五十米"}]
     assert set(bot.intents.values_list("name", flat=True)) == {"询价", "要求转人工"}
@@ -48,6 +56,26 @@ def test_bad_rows_are_listed_by_line_and_nothing_is_imported(client, team, bot):
     assert [line for line, _ in response.context["plan"].errors] == [2, 3, 4]
     assert "<td>2</td>" in html
     assert "八十米" in html
+
+
+def test_new_intents_and_slots_are_listed_for_confirmation_before_anything_is_created(client, team, bot):
+    Intent.objects.create(bot=bot, name="营业时间")
+    client.force_login(team["editor"])
+    body = jsonl({"text": "你们几点下班", "intent": "营业时问", "slots": {}}, {**GOOD, "intent": "营业时间"})
+    response = upload(client, bot, "data.jsonl", body)
+    assert not bot.examples.exists() and set(bot.intents.values_list("name", flat=True)) == {"营业时间"}
+    assert response.context["plan"].new_intents == [("营业时问", 1, "营业时间")]  # a typo, shown as such
+    assert response.context["plan"].new_slots == [("扬程", 1, "")]
+    assert "营业时问" in response.content.decode() and 'data-testid="new-intent"' in response.content.decode()
+    client.post(url(bot, "examples_import_confirm"), {"token": response.context["token"]})
+    assert set(bot.intents.values_list("name", flat=True)) == {"营业时间", "营业时问"} and bot.examples.count() == 2
+
+
+def test_a_file_that_creates_nothing_new_is_imported_at_once(client, team, bot):
+    Intent.objects.create(bot=bot, name="询价")
+    client.force_login(team["editor"])
+    upload(client, bot, "data.jsonl", jsonl({**GOOD, "slots": {}}))
+    assert bot.examples.count() == 1
 
 
 def test_skipping_bad_rows_imports_the_good_ones(client, team, bot):
@@ -68,7 +96,7 @@ def test_a_skip_token_works_once_and_only_for_its_bot(client, team, bot):
 
 def test_duplicates_in_a_file_are_merged(client, team, bot):
     client.force_login(team["editor"])
-    upload(client, bot, "data.jsonl", jsonl({**GOOD, "slots": {}}, GOOD))
+    upload_confirmed(client, bot, "data.jsonl", jsonl({**GOOD, "slots": {}}, GOOD))
     example = bot.examples.get()
     assert example.spans and example.spans[0]["slot"] == "扬程"
 
@@ -93,13 +121,13 @@ def test_a_conflict_with_a_stored_example_is_flagged(client, team, bot):
 def test_csv_slot_values_are_located_with_the_slot_type(client, team, bot):
     Slot.objects.create(bot=bot, name="扬程", type="number", unit="米")
     client.force_login(team["editor"])
-    upload(client, bot, "data.csv", "文本,意图,槽位\n五十米扬程多少钱,询价,扬程=50\n")
+    upload_confirmed(client, bot, "data.csv", "文本,意图,槽位\n五十米扬程多少钱,询价,扬程=50\n")
     assert bot.examples.get().spans == [{"slot": "扬程", "start": 0, "end": 3, "value": "50"}]
 
 
 def test_gbk_csv_from_excel_is_read(client, team, bot):
     client.force_login(team["editor"])
-    upload(client, bot, "data.csv", "text,intent\n多少钱,询价\n".encode("gbk"))
+    upload_confirmed(client, bot, "data.csv", "text,intent\n多少钱,询价\n".encode("gbk"))
     assert bot.examples.get().text == "多少钱"
 
 

@@ -178,3 +178,20 @@ def test_a_worker_coming_back_fails_the_run_it_was_training(trained_bot, transac
         proc.terminate()
         proc.wait(timeout=30)
     assert "celery@nluweb-dead" in run.error
+
+
+def test_the_page_warns_about_intents_too_thin_to_learn_and_links_to_them(client, team, trained_bot):
+    client.force_login(team["viewer"])
+    response = client.get(training_url(trained_bot), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    thin = response.context["thin_intents"]
+    assert thin and all(i.n_examples < services.THIN_INTENT for i in thin)
+    html = response.content.decode()
+    assert 'data-testid="thin-intents"' in html and f"?intent={thin[0].pk}#examples" in html
+
+
+def test_a_running_run_shows_the_time_left_in_minutes(client, team, trained_bot):
+    TrainingRun.objects.create(bot=trained_bot, status="running", heartbeat_at=timezone.now(), step=3,
+                               total_steps=10, eta_s=130)
+    client.force_login(team["viewer"])
+    html = client.get(training_url(trained_bot), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "约 3 分钟" in html
