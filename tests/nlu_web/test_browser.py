@@ -97,6 +97,9 @@ def test_the_report_draws_the_confusion_matrix_and_relabels_in_place(live_server
     login(page, live_server, "zhou")
     page.goto(f"{live_server.url}/w/{workspace.slug}/bots/{bot.slug}/nlu/versions/{version.pk}/")
     page.locator("[data-testid=confusion] canvas").wait_for()
+    select = page.get_by_test_id("misclassified").locator("select")
+    assert select.input_value() == str(ask.pk)  # the current label, not the model's guess
+    select.select_option(str(haggle.pk))
     page.get_by_test_id("misclassified").get_by_role("button").click()
     page.get_by_test_id("fixed-row").wait_for()
     assert bot.examples.get().intent == haggle
