@@ -22,13 +22,16 @@ KIND_ICONS = {"start": "play-circle-fill", "say": "chat-left-text-fill", "ask": 
 CONDITION_LABELS = {"default": _("Default"), "intent": _("Intent"), "no_match": _("No match"),
                     "silence": _("Silence"), "expr": _("Expression"), "filled": _("Slots filled"),
                     "fallback": _("Fallback (retries used up)")}
+# Words of the condition language shown in the page's language on the canvas (the stored expression keeps them as is).
+EXPR_WORDS = {"filled": _("filled")}
 _SPLIT = re.compile(r"[,，、;；\s]+")
 
 
 def canvas_labels() -> dict[str, dict[str, str]]:
     """The node kind and edge condition names a read-only canvas draws, in the request's language."""
     return {"kinds": {k: str(v) for k, v in KIND_LABELS.items()},
-            "conditions": {k: str(v) for k, v in CONDITION_LABELS.items()}}
+            "conditions": {k: str(v) for k, v in CONDITION_LABELS.items()},
+            "exprWords": {k: str(v) for k, v in EXPR_WORDS.items()}}
 
 
 class VariantsWidget(forms.Textarea):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from salesstudio.forms import LoginForm, StyledPasswordChangeForm
 from salesstudio.views import accounts, bots, workspaces
@@ -36,6 +38,8 @@ urlpatterns = [
     path("invite/<str:token>/", accounts.accept_invitation, name="accept_invitation"),
     path("workspaces/new/", accounts.workspace_create, name="workspace_create"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Browsers ask for /favicon.ico on pages that do not name an icon (downloads, fragments opened directly).
+    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True), name="favicon"),
     path("admin/", admin.site.urls),
     path("w/<slug:ws>/", include(workspace_patterns)),
 ]

@@ -12,7 +12,7 @@
   var csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
   var canEdit = config.canEdit;
 
-  Shapes.state.labels = {kinds: config.kinds, conditions: config.conditions};
+  Shapes.state.labels = {kinds: config.kinds, conditions: config.conditions, exprWords: config.exprWords};
   Shapes.state.intents = config.intents;
 
   // ------------------------------------------------------------------------------------------------- canvas

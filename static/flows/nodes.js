@@ -44,11 +44,17 @@
       "</div></div>" + '<span class="ss-node-flag"><i class="bi bi-exclamation-circle-fill"></i></span></div>';
   }
 
+  // An expression as a manager reads it: the condition language's words in the page's language.
+  function exprText(expr) {
+    var words = state.labels.exprWords || {};
+    return expr.replace(/\b([a-z]+)\(/g, function (all, word) { return (words[word] || word) + "("; });
+  }
+
   function conditionLabel(c) {
     if (!c) return "";
     var names = state.labels.conditions;
     if (c.type === "intent") return c.intent || names.intent;
-    if (c.type === "expr") return c.expr || names.expr;
+    if (c.type === "expr") return c.expr ? exprText(c.expr) : names.expr;
     return names[c.type] || c.type;
   }
 
