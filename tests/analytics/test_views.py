@@ -51,7 +51,8 @@ def test_the_call_detail_shows_turns_slots_and_latency(viewer, url, hand_calls):
     a = hand_calls["a"]
     a.turns.filter(index=3).update(slots={"扬程": 50}, changed_slots={"扬程": 50})
     html = viewer.get(url("call", call=a.pk)).content.decode()
-    assert "扬程五十米" in html and "no-match" in html and "<b>1200</b>" in html
+    assert "扬程五十米" in html and "no-match" in html and "<b>1.20</b>" in html  # seconds, stages in a bar
+    assert " / " not in html.split('data-testid="latency"')[1].split("</td>")[0]
     assert 'data-testid="slot-timeline"' in html and "slot-changed" in html
 
 

@@ -14,6 +14,7 @@ from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
 from voice.analytics import export
 from voice.analytics.filters import CallFilterForm
+from voice.views.analytics import STAGE_LABELS
 from voice.models import Call
 from voice.services import audio_response
 
@@ -36,6 +37,10 @@ def calls(request: HttpRequest, bot: Bot) -> HttpResponse:
 def call(request: HttpRequest, bot: Bot, call: int) -> HttpResponse:
     found = get_object_or_404(Call.objects.select_related("flow_version", "model_version", "user"), pk=call, bot=bot)
     turns = list(found.turns.all())
+    for t in turns:  # each stage's share of the turn, for the latency bar
+        t.total_seconds = (t.total_ms or 0) / 1000
+        t.stages = [(STAGE_LABELS[stage], ms, 100 * ms / t.total_ms) for stage in STAGE_LABELS
+                    if stage != "total" and (ms := getattr(t, f"{stage}_ms")) and t.total_ms]
     slot_names = sorted({name for t in turns for name in t.slots} | {n for t in turns for n in t.changed_slots})
     context = {"bot": bot, "call": found, "turns": turns, "slot_names": slot_names,
                "slot_rows": [(t, [(t.slots.get(n), n in t.changed_slots) for n in slot_names]) for t in turns]}
