@@ -314,7 +314,7 @@ def _csv_records(reader, header: list[str]) -> Iterable[tuple[int, object]]:  # 
             continue
         if not any(c.strip() for c in cells):
             continue
-        record = dict(zip(header, cells, strict=False))
+        record = dict(zip(header, (unescape_cell(c) for c in cells), strict=False))
         try:
             record["slots"] = parse_slot_cell(record.get("slots", ""))
         except RowError as exc:
@@ -366,6 +366,19 @@ def _as_list(value: object) -> list:
     return value if isinstance(value, list) else [value]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run as a formula: text that starts with = + - @, a tab or a carriage return
+    gets a leading apostrophe (OWASP's advice for CSV injection). `unescape_cell` takes it off again on import."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def unescape_cell(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:2] and value[1] in "".join(FORMULA_START) else value
+
+
 def export_jsonl(examples: Iterable[dict]) -> str:
     return "".join(json.dumps(to_record(e), ensure_ascii=False) + "\n" for e in examples)
 
@@ -377,9 +390,9 @@ def export_csv(examples: Iterable[dict]) -> str:
     writer.writerow(["text", "intent", "slots", "context"])
     for example in examples:
         record = to_record(example)
-        writer.writerow([record["text"], record["intent"],
-                         json.dumps(record["slots"], ensure_ascii=False) if record["slots"] else "",
-                         record.get("context", "")])
+        writer.writerow([safe_cell(cell) for cell in (
+            record["text"], record["intent"], json.dumps(record["slots"], ensure_ascii=False) if record["slots"] else "",
+            record.get("context", ""))])
     return "\ufeff" + out.getvalue()
 
 

@@ -100,6 +100,13 @@ def test_the_turns_export_streams_the_turns_of_the_filtered_calls(viewer, url, h
     assert body[3][header.index("user_text")] == "扬程五十米"
 
 
+def test_a_callers_formula_is_exported_as_text(viewer, url, hand_calls):
+    hand_calls["a"].turns.filter(index=1).update(user_text='=HYPERLINK("http://evil.example/","x")')
+    rows = _csv(viewer.get(url("turns_csv")))
+    texts = [r[rows[0].index("user_text")] for r in rows[1:]]
+    assert '\'=HYPERLINK("http://evil.example/","x")' in texts and not any(t.startswith("=") for t in texts)
+
+
 def test_an_outsider_gets_404_and_anonymous_is_sent_to_log_in(client, team, url, hand_calls):
     client.force_login(team["outsider"])
     assert client.get(url("dashboard")).status_code == 404

@@ -188,3 +188,12 @@ def test_every_core_import_message_is_marked_for_translation():
     source = Path(importing.__file__).read_text()
     templates = set(re.findall(r'(?:Message|RowError|ImportFileError)\("((?:[^"\\]|\\.)*)"', source))
     assert templates and templates <= set(services.IMPORT_MESSAGES)
+
+
+def test_a_formula_looking_example_is_exported_escaped_and_imported_back_as_text(client, team, bot):
+    intent = Intent.objects.create(bot=bot, name="询价")
+    TrainingExample.objects.create(bot=bot, intent=intent, text="=cmd|' /C calc'!A0")
+    client.force_login(team["viewer"])
+    body = client.get(url(bot, "examples_export") + "?format=csv").content
+    assert "\n'=cmd|" in body.decode("utf-8-sig")  # a spreadsheet shows it as text, never runs it
+    assert [r.text for r in importing.parse_upload(body, "x.csv").rows] == ["=cmd|' /C calc'!A0"]

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from nlu.importing import safe_cell
 from voice.models import Call, Turn
 
 CALL_COLUMNS = ["id", "started_at", "ended_at", "flow_version__number", "model_version__number", "channel", "mode",
@@ -32,7 +33,7 @@ def _csv(header: list[str], rows: Iterator[tuple]) -> Iterator[str]:
     writer = csv.writer(_Line())
     yield "\ufeff" + writer.writerow(header)  # the BOM makes Excel read the Chinese text as UTF-8
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow([safe_cell(cell) for cell in row])  # a caller's words are never run as a formula
 
 
 def call_rows(calls: QuerySet[Call]) -> Iterator[str]:
