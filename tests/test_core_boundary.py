@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Django-side modules and packages of an app; every other module or package in flows/, nlu/ and voice/ is core.
 DJANGO_SIDE = {"models", "views", "services", "calllog", "analytics", "tasks", "consumers", "routing", "forms", "urls",
-               "apps", "admin", "migrations", "management", "__init__"}
+               "apps", "admin", "migrations", "management", "templatetags", "__init__"}
 
 
 def core_modules() -> list[str]:
