@@ -10,10 +10,10 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
 from flows import services
-from flows.display import describe_changes
 from flows.forms import canvas_labels
 from flows.models import FlowVersion
 from flows.views.common import can_edit, localised
+from flows.views.display import describe_changes
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
 
