@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from flows import services
-from flows.forms import CONDITION_LABELS, EXPR_WORDS, KIND_ICONS, KIND_LABELS
+from flows.forms import KIND_ICONS, KIND_LABELS, canvas_labels
 from flows.graph import KIND_FIELDS
 from flows.views.common import can_edit, issues, who_and_when
 from salesstudio.models import Bot
@@ -43,9 +43,8 @@ def _config(request: HttpRequest, bot: Bot, flow) -> dict:
     return {
         "urls": urls, "revision": flow.revision, "canEdit": can_edit(request),
         "intents": list(bot.intents.order_by("id").values_list("name", flat=True)),
-        "kinds": {kind: str(label) for kind, label in KIND_LABELS.items()},
-        "kindFields": KIND_FIELDS, "conditions": {key: str(label) for key, label in CONDITION_LABELS.items()},
-        "exprWords": {key: str(word) for key, word in EXPR_WORDS.items()},
+        **canvas_labels(),  # kinds, conditions, exprWords: the same labels as every read-only canvas
+        "kindFields": KIND_FIELDS,
         "text": {"saved": _("Saved"), "saving": _("Saving…"), "unsaved": _("Unsaved changes"),
                  "saveFailed": _("Save failed"), "applied": _("Applied"),
                  "conflict": _("%(by)s changed this flow at %(at)s (revision %(revision)s). Your changes were not "

@@ -130,16 +130,21 @@ def test_label_link_without_javascript_opens_the_panel_on_the_page(client, team,
     assert 'data-testid="label-form"' in response.content.decode()
 
 
-def test_suggest_prefills_from_the_active_model(client, team, bot, recording, monkeypatch):
+def active_model_answering(bot, monkeypatch, confidence: float) -> None:
+    """An active model version whose runtime answers 询价 + 产品型号=离心泵 with `confidence`."""
+    import nlu.services
+
     class Runtime:
         def predict(self, text, context=None):  # noqa: ANN001, ANN201
-            return {"intent": "询价", "confidence": 0.93, "ranking": [],
-                    "spans": [{"slot": "产品型号", "start": 0, "end": 3, "text": "离心泵", "confidence": 0.9}]}
-
-    import nlu.services
+            return {"intent": "询价", "confidence": confidence, "ranking": [],
+                    "spans": [{"slot": "产品型号", "start": 0, "end": 3, "text": "离心泵", "confidence": confidence}]}
 
     ModelVersion.objects.create(bot=bot, number=1, path="/nowhere", is_active=True)
     monkeypatch.setattr(nlu.services, "get_bot_runtime", lambda b: Runtime())
+
+
+def test_suggest_prefills_from_the_active_model(client, team, bot, recording, monkeypatch):
+    active_model_answering(bot, monkeypatch, 0.93)
     segment = recording.segments.get(index=1)
     client.force_login(team["annotator"])
     panel = client.get(url("segment_label", bot, segment=segment.pk), HTTP_HX_REQUEST="true").content.decode()
@@ -152,15 +157,7 @@ def test_suggest_prefills_from_the_active_model(client, team, bot, recording, mo
 
 
 def test_an_unsure_suggestion_is_a_hint_and_selects_nothing(client, team, bot, recording, monkeypatch):
-    class Runtime:
-        def predict(self, text, context=None):  # noqa: ANN001, ANN201
-            return {"intent": "询价", "confidence": 0.26, "ranking": [],
-                    "spans": [{"slot": "产品型号", "start": 0, "end": 3, "text": "离心泵", "confidence": 0.3}]}
-
-    import nlu.services
-
-    ModelVersion.objects.create(bot=bot, number=1, path="/nowhere", is_active=True)
-    monkeypatch.setattr(nlu.services, "get_bot_runtime", lambda b: Runtime())
+    active_model_answering(bot, monkeypatch, 0.26)
     client.force_login(team["annotator"])
     html = client.get(url("segment_label", bot, segment=recording.segments.get(index=1).pk) + "?suggest=1",
                       HTTP_HX_REQUEST="true").content.decode()
