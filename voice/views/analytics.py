@@ -15,8 +15,8 @@ from salesstudio.permissions import workspace_view
 from voice.analytics import dashboard as figures
 from voice.analytics.filters import CallFilterForm
 
-STAGE_LABELS = {"total": _("Whole turn"), "vad": _("Endpointing"), "asr": "ASR", "nlu": "NLU", "flow": _("Flow"),
-                "tts": "TTS"}
+STAGE_LABELS = {"total": _("Whole turn"), "vad": _("Endpointing"), "asr": _("Speech recognition"),
+                "nlu": _("Understanding"), "flow": _("Flow"), "tts": _("Speech synthesis")}
 
 
 def _context(request: HttpRequest, bot: Bot, tab: str) -> tuple[CallFilterForm, dict]:

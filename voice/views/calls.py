@@ -39,10 +39,11 @@ def call(request: HttpRequest, bot: Bot, call: int) -> HttpResponse:
     turns = list(found.turns.all())
     for t in turns:  # each stage's share of the turn, for the latency bar
         t.total_seconds = (t.total_ms or 0) / 1000
-        t.stages = [(STAGE_LABELS[stage], ms, 100 * ms / t.total_ms) for stage in STAGE_LABELS
+        t.stages = [(stage, STAGE_LABELS[stage], ms, 100 * ms / t.total_ms) for stage in STAGE_LABELS
                     if stage != "total" and (ms := getattr(t, f"{stage}_ms")) and t.total_ms]
     slot_names = sorted({name for t in turns for name in t.slots} | {n for t in turns for n in t.changed_slots})
     context = {"bot": bot, "call": found, "turns": turns, "slot_names": slot_names,
+               "stage_legend": [(stage, label) for stage, label in STAGE_LABELS.items() if stage != "total"],
                "slot_rows": [(t, [(t.slots.get(n), n in t.changed_slots) for n in slot_names]) for t in turns]}
     return render(request, "voice/calls/detail.html", context)
 
