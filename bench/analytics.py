@@ -42,7 +42,8 @@ def setup(database_url: str) -> None:
 def demo_bot():
     from django.contrib.auth import get_user_model
 
-    from salesstudio import bundles, services
+    from flows import bundles
+    from salesstudio import services
     from salesstudio.models import Workspace
 
     user, _ = get_user_model().objects.get_or_create(username="bench")
@@ -56,8 +57,8 @@ def seed(bot) -> dict:
     """Simulated calls over 30 days until both targets are met; returns the counts and the seeding time."""
     from django.db import connection
 
-    from voice.calllog.bulk import simulate_calls
-    from voice.models import Turn
+    from calls.calllog.bulk import simulate_calls
+    from calls.models import Turn
 
     began, batch = time.perf_counter(), 0
     while bot.calls.count() < CALLS or Turn.objects.filter(call__bot=bot).count() < TURNS:
@@ -84,8 +85,8 @@ def timed(fn: Callable[[], object]) -> dict:
 def dashboards(bot) -> dict:
     from django.http import QueryDict
 
-    from voice.analytics import queries
-    from voice.analytics.filters import CallFilterForm
+    from calls.analytics import queries
+    from calls.analytics.filters import CallFilterForm
 
     version = bot.flow.versions.first().number
     week_ago = time.strftime("%Y-%m-%d", time.localtime(time.time() - 7 * 86400))
@@ -106,8 +107,8 @@ def dashboards(bot) -> dict:
 
 def export(bot) -> dict:
     """Time one export, then export again under tracemalloc (which slows Python several times) for peak memory."""
-    from voice.analytics.export import call_rows
-    from voice.models import Call
+    from calls.analytics.export import call_rows
+    from calls.models import Call
 
     calls = Call.objects.filter(pk__in=bot.calls.order_by("-id").values("pk")[:CALLS])
     began = time.perf_counter()

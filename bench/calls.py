@@ -71,7 +71,8 @@ def prepare() -> tuple[str, str, str]:
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
 
-    from salesstudio import bundles, services
+    from flows import bundles
+    from salesstudio import services
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user(f"bench{time.time_ns()}", password="bench-only")

@@ -29,6 +29,7 @@ from flows.graph import (
     settings_to_json,
 )
 from flows.models import Flow, FlowVersion
+from flows.signals import flow_published
 from salesstudio.models import Bot
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -208,10 +209,8 @@ def do_publish(flow: Flow, user: AbstractBaseUser | None, note: str = "") -> Flo
     number = (flow.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = FlowVersion.objects.create(flow=flow, number=number, graph=graph, program=result.program,
                                          checksum=result.program["checksum"], author=user, note=note.strip()[:200])
-    from voice.services import send_presynthesis  # voice builds on flows: imported late
-
-    # the fixed scripts go to the TTS cache off-request; a broker hiccup must not fail the publish (robust)
-    transaction.on_commit(lambda: send_presynthesis(version.pk), robust=True)
+    # receivers (voice pre-synthesises the scripts) run after the commit; a broker hiccup must not fail the publish
+    transaction.on_commit(lambda: flow_published.send(FlowVersion, version=version), robust=True)
     return version
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from nlu import dataset as ds
+from nlu.batching import Item, batches, make_items, pad_id, predict_items
 from nlu.modeling import INTENT, SLOTS, TaskModel, new_task_model, restore_state, trainable_state
 
 Progress = Callable[[dict], None]
@@ -69,13 +70,6 @@ class TrainResult:
     manifest: dict
     metrics: dict = field(default_factory=dict)
     history: dict = field(default_factory=dict)
-
-
-@dataclass
-class _Item:
-    example: ds.Example
-    encoded: ds.Encoded
-    label: int | list[int]
 
 
 class _Reporter:
@@ -199,60 +193,6 @@ def _train_task(kind: str, labels: list[str], train_set, val_set, base_dir: Path
     return (model.eval(), labels, tokenizer), history
 
 
-def pad_id(tokenizer) -> int:
-    """The tokenizer's padding id (<pad> or [PAD], else 0)."""
-    for token in ("<pad>", "[PAD]"):
-        found = tokenizer.token_to_id(token)
-        if found is not None:
-            return found
-    return 0
-
-
-def make_items(kind: str, examples: list[ds.Example], tokenizer, labels: list[str]) -> list[_Item]:
-    """Encode examples and attach the intent id (INTENT) or per-token tag ids (SLOTS)."""
-    index = {label: i for i, label in enumerate(labels)}
-    items = []
-    for example in examples:
-        encoded = ds.encode(tokenizer, example.text, example.context)
-        if kind == INTENT:
-            label: int | list[int] = index[example.intent]
-        else:
-            label = ds.token_labels(encoded, ds.char_tags(example), index)
-        items.append(_Item(example, encoded, label))
-    return items
-
-
-def batches(items: list[_Item], batch_size: int, pad: int, rng: random.Random | None = None):
-    """Yield (indices, tensors) batches with dynamic padding; with `rng`, shuffled and length-bucketed."""
-    order = list(range(len(items)))
-    if rng is not None:
-        rng.shuffle(order)
-        chunk = batch_size * 20  # sort within chunks so a batch holds similar lengths but stays random
-        order = [i for s in range(0, len(order), chunk)
-                 for i in sorted(order[s:s + chunk], key=lambda i: len(items[i].encoded.ids))]
-    groups = [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
-    if rng is not None:
-        rng.shuffle(groups)
-    for group in groups:
-        yield group, collate([items[i] for i in group], pad)
-
-
-def collate(items: list[_Item], pad: int) -> dict[str, torch.Tensor]:
-    from nlu.runtime import pad_batch
-
-    ids, mask, types = pad_batch([i.encoded for i in items], pad)
-    batch = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask),
-             "token_type_ids": torch.from_numpy(types)}
-    if isinstance(items[0].label, int):
-        batch["labels"] = torch.tensor([i.label for i in items])
-    else:
-        labels = np.full(ids.shape, ds.IGNORE, dtype=np.int64)
-        for row, item in enumerate(items):
-            labels[row, :len(item.label)] = item.label
-        batch["labels"] = torch.from_numpy(labels)
-    return batch
-
-
 def _optimizer(model: TaskModel, config: TrainConfig, total_steps: int):
     head = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("head.")]
     lora = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("head.")]
@@ -269,7 +209,7 @@ def _optimizer(model: TaskModel, config: TrainConfig, total_steps: int):
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def fit(model: TaskModel, kind: str, labels: list[str], train_items: list[_Item], val_items: list[_Item],
+def fit(model: TaskModel, kind: str, labels: list[str], train_items: list[Item], val_items: list[Item],
         config: TrainConfig, reporter: _Reporter, pad: int) -> list[dict]:
     """The training loop with early stopping on the validation score; restores the best epoch. Returns history."""
     epochs = (config.slot_epochs or config.epochs) if kind == SLOTS else config.epochs
@@ -316,23 +256,7 @@ def _loss(model: TaskModel, kind: str, batch: dict) -> torch.Tensor:
                                              ignore_index=ds.IGNORE)
 
 
-def predict_items(model: TaskModel, items: list[_Item], batch_size: int, pad: int) -> list[np.ndarray]:
-    """fp32 torch logits per item (intent: [labels]; slots: [tokens, labels] without padding)."""
-    model.eval()
-    out: list[np.ndarray | None] = [None] * len(items)
-    by_length = sorted(range(len(items)), key=lambda i: len(items[i].encoded.ids))
-    with torch.inference_mode():
-        for s in range(0, len(by_length), batch_size * 2):
-            group = by_length[s:s + batch_size * 2]
-            batch = collate([items[i] for i in group], pad)
-            logits = model(attention_mask=batch["attention_mask"], token_type_ids=batch["token_type_ids"],
-                           input_ids=batch["input_ids"]).numpy()
-            for row, i in enumerate(group):
-                out[i] = logits[row] if logits.ndim == 2 else logits[row, :len(items[i].encoded.ids)]
-    return out
-
-
-def validation_score(model: TaskModel, kind: str, labels: list[str], items: list[_Item], config: TrainConfig,
+def validation_score(model: TaskModel, kind: str, labels: list[str], items: list[Item], config: TrainConfig,
                      pad: int) -> float:
     """Intent accuracy, or slot F1 (micro, value match) on the validation items."""
     from nlu.evaluate import slot_report
@@ -346,7 +270,7 @@ def validation_score(model: TaskModel, kind: str, labels: list[str], items: list
     return slot_report(gold, predicted)["f1"]
 
 
-def decode_spans(item: _Item, logits: np.ndarray, tags: list[str]) -> list[dict]:
+def decode_spans(item: Item, logits: np.ndarray, tags: list[str]) -> list[dict]:
     """Spans from per-token slot logits of one item."""
     best = logits.argmax(axis=-1)
     return ds.tags_to_spans(item.example.text, item.encoded.offsets, [tags[i] for i in best])

@@ -22,6 +22,7 @@ import numpy as np
 
 from nlu import dataset as ds
 from nlu.base_models import model_checksum, sha256_file
+from nlu.batching import make_items, pad_id, predict_items
 from nlu.evaluate import intent_report, slot_report
 from nlu.export import EMBEDDINGS_FILE, export_task, write_embeddings
 from nlu.modeling import INTENT, SLOTS, save_task
@@ -37,7 +38,6 @@ def write_version(folder: Path, models: dict, train_set: list[ds.Example], val_s
     `models[task]` is (TaskModel with its peft encoder, labels, tokenizer).
     """
     from nlu.runtime import MANIFEST
-    from nlu.train import make_items, pad_id
 
     shutil.copyfile(base_dir / "tokenizer.json", folder / "tokenizer.json")
     write_embeddings(models[INTENT][0], folder / EMBEDDINGS_FILE)
@@ -72,8 +72,6 @@ def write_version(folder: Path, models: dict, train_set: list[ds.Example], val_s
 
 
 def _fp32_logits(model, items, tokenizer, config) -> list[np.ndarray]:
-    from nlu.train import pad_id, predict_items
-
     return predict_items(model, items, config.batch_size, pad_id(tokenizer))
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
+from django.utils.module_loading import import_string
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesstudio.settings")
 django_asgi_app = get_asgi_application()
@@ -13,8 +15,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the apps loa
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from salesstudio.routing import websocket_urlpatterns  # noqa: E402
-
+websocket_urlpatterns = import_string(f"{settings.WEBSOCKET_URLCONF}.websocket_urlpatterns")
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

@@ -16,8 +16,8 @@ BOT_SECTIONS = [
     (_("Intents & slots"), "nlu:intents", "tags"),
     (_("Recordings"), "voice:recordings", "mic"),
     (_("Training"), "nlu:training", "cpu"),
-    (_("Live tester"), "voice:tester", "telephone"),
-    (_("Calls & analytics"), "voice:calls", "bar-chart"),
+    (_("Live tester"), "calls:tester", "telephone"),
+    (_("Calls & analytics"), "calls:calls", "bar-chart"),
 ]
 
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "flows",
     "nlu",
     "voice",
+    "calls",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +61,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "salesstudio.urls"
+# The WebSocket routes, named like ROOT_URLCONF so the project package does not import the apps above it.
+WEBSOCKET_URLCONF = "calls.routing"
+# The body of each kind of background job (salesstudio.jobs).
+JOB_FUNCTIONS = {"import_bot": "flows.bundles.import_bot_job"}
 ASGI_APPLICATION = "salesstudio.asgi.application"
 WSGI_APPLICATION = "salesstudio.wsgi.application"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from salesstudio import bundles, sweeps  # noqa: F401  (register the job functions; start the worker's sweeper)
+from salesstudio import sweeps  # noqa: F401  (starts the worker's sweeper)
 from salesstudio.jobs import run_job
 
 

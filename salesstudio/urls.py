@@ -1,4 +1,5 @@
-"""URL map: account pages, then everything under /w/<workspace>/ (checked by `workspace_view`)."""
+"""URL map (the project's wiring, above every app): account pages, then everything under /w/<workspace>/ (checked by
+`workspace_view`)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,23 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from flows.views import bundles as bundle_views
 from salesstudio.forms import LoginForm, StyledPasswordChangeForm
 from salesstudio.views import accounts, bots, workspaces
 
 bot_patterns = [
     path("", bots.bot_detail, name="bot_detail"),
-    path("export/", bots.bot_export, name="bot_export"),
+    path("export/", bundle_views.bot_export, name="bot_export"),
     path("delete/", bots.bot_delete, name="bot_delete"),
     path("flow/", include("flows.urls")),
     path("nlu/", include("nlu.urls")),
     path("voice/", include("voice.urls")),
+    path("calls/", include("calls.urls")),
 ]
 
 workspace_patterns = [
     path("", bots.bot_list, name="bot_list"),
-    path("import/", bots.bot_import, name="bot_import"),
+    path("import/", bundle_views.bot_import, name="bot_import"),
     path("jobs/<int:job>/", bots.job_status, name="job_status"),
     path("members/", workspaces.members, name="members"),
     path("members/<int:member>/", workspaces.member_update, name="member_update"),

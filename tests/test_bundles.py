@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from salesstudio import bundles
+from flows import bundles
 from salesstudio.models import Bot, Job
 from tests.conftest import wait_until
 

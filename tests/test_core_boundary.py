@@ -7,14 +7,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Django-side modules and packages of an app; every other module or package in flows/, nlu/ and voice/ is core.
+# Django-side modules and packages of an app; every other module or package in flows/, nlu/, voice/ and calls/ is core.
 DJANGO_SIDE = {"models", "views", "services", "calllog", "analytics", "tasks", "consumers", "routing", "forms", "urls",
+               "engines", "signals", "bundles",
                "apps", "admin", "migrations", "management", "templatetags", "__init__"}
 
 
 def core_modules() -> list[str]:
     found = []
-    for app in ("flows", "nlu", "voice"):
+    for app in ("flows", "nlu", "voice", "calls"):
         for path in sorted((ROOT / app).iterdir()):
             name = path.stem if path.suffix == ".py" else path.name
             is_package = path.is_dir() and (path / "__init__.py").exists()

@@ -46,8 +46,8 @@ def test_english_words_finds_english_and_spares_codes():
 
 @pytest.fixture
 def demo_workspace(db):
-    from salesstudio import bundles
-    from voice.calllog.bulk import simulate_calls
+    from calls.calllog.bulk import simulate_calls
+    from flows import bundles
 
     owner = factories.make_user("王经理")
     workspace = factories.make_workspace(owner, "华东销售部")

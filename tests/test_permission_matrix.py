@@ -68,8 +68,8 @@ def objects_for(team: dict, workspace) -> dict[str, object]:
         bot=bot, file=audio_name, original_name="call.wav", sha256=f"{bot.pk:064d}", size=3244, format="wav",
         duration=0.1, status="done", progress=1.0)
     segment = recording.segments.first() or recording.segments.create(index=0, start=0.0, end=0.1, text="多少钱")
-    from voice.calllog import open_call, record_turn
-    from voice.turns import TurnRecord
+    from calls.calllog import open_call, record_turn
+    from calls.turns import TurnRecord
 
     call = bot.calls.first()
     if call is None:

@@ -46,13 +46,13 @@ def test_an_annotator_sees_only_what_they_may_open_and_a_chinese_403(live_server
     menu = page.locator(".app-sidebar").inner_text()
     assert "录音" in menu and "实时测试" not in menu
 
-    response = page.goto(f"{live_server.url}/w/{workspace.slug}/bots/{bot.slug}/voice/tester/")
+    response = page.goto(f"{live_server.url}/w/{workspace.slug}/bots/{bot.slug}/calls/tester/")
     assert response.status == 403
     assert page.get_by_test_id("error-page").inner_text().startswith("您无权打开此页面")
     assert "Forbidden" not in page.content()
     page.get_by_test_id("error-back").click()
     page.wait_for_load_state("networkidle")
-    assert page.locator("h1").first.is_visible() and "/voice/tester/" not in page.url
+    assert page.locator("h1").first.is_visible() and "/calls/tester/" not in page.url
 
 
 def test_a_missing_page_is_a_styled_chinese_404_and_every_page_has_a_favicon(live_server, page):

@@ -76,7 +76,8 @@ class DialectOptions:
     The prompt (simplified characters, in the dialect's written form) steers the script and the variety; OpenCC turns
     any traditional characters into simplified ones after decoding, so a dialect that the prompt does not help goes
     without it. Compute type int16 decoded Mandarin better than int8 at the same speed (CER 0.225 vs 0.260 on the
-    Mandarin subsets); Cantonese kept int8, where int16 lost (0.302 vs 0.282 with the prompt).
+    Mandarin subsets); Cantonese kept int8, where int16 lost (0.302 vs 0.282 with the prompt). A CPU whose backend has
+    no int16 (AMD: it needs Intel MKL) decodes with int8 (`runnable_compute_type`).
     """
 
     prompt: str | None
@@ -228,9 +229,17 @@ _models: dict[tuple[str, str, int], Any] = {}
 _models_lock = threading.Lock()
 
 
+def runnable_compute_type(requested: str) -> str:
+    """`requested` when this CPU's CTranslate2 backend runs it, else int8 (int16 needs Intel MKL: not on AMD CPUs)."""
+    import ctranslate2
+
+    return requested if requested in ctranslate2.get_supported_compute_types("cpu") else "int8"
+
+
 def load_whisper(model_dir: str | Path, *, compute_type: str = "int8", cpu_threads: int = 0) -> Any:
     """The process-wide faster-whisper model for this folder (loaded on first use). Raises AsrError(permanent)."""
     path = check_model_dir(Path(model_dir).resolve())
+    compute_type = runnable_compute_type(compute_type)
     key = (str(path), compute_type, cpu_threads)
     with _models_lock:
         if key not in _models:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -26,7 +27,7 @@ from django.utils.translation import gettext as _
 from nlu.models import ExampleSource, Intent, SlotType, TrainingExample
 from salesstudio.models import Bot
 from salesstudio.sweeps import STALE_AFTER, Heartbeat
-from voice import asr, tts
+from voice import asr, engines, tts
 from voice.audio import AudioError, AudioInfo, decode, decode_channels, probe
 from voice.correction import LexiconCorrector, vocabulary
 from voice.models import Recording, Segment, Speaker
@@ -148,33 +149,12 @@ def transcript_corrector(bot: Bot) -> LexiconCorrector:
     return LexiconCorrector(vocabulary(bot.slots.values("name", "values")))
 
 
-def get_engine() -> asr.AsrEngine:
-    """The configured engine; the model itself loads once per process (cached by `voice.asr`)."""
-    return asr.WhisperEngine(asr.resolve_asr_model(settings.ASR_MODEL, settings.DATA_DIR))
-
-
-_tts_engines: dict[tuple[str, str], tts.TtsEngine] = {}
-
-
-def get_tts_engine() -> tts.TtsEngine:
-    """The configured TTS engine (TTS_ENGINE, TTS_MODEL), loaded once per process. Raises TtsError."""
-    key = (settings.TTS_ENGINE, settings.TTS_MODEL or "")
-    if key not in _tts_engines:
-        options = {"model_dir": settings.TTS_MODEL} if settings.TTS_ENGINE == "coqui" else {}
-        _tts_engines[key] = tts.load_tts_engine(settings.TTS_ENGINE, **options)
-    return _tts_engines[key]
-
-
-def get_tts_cache() -> tts.TtsCache:
-    """The shared cache of synthesised fixed texts (the live call pipeline reads it)."""
-    return tts.TtsCache(settings.DATA_DIR / "cache" / "tts")
-
-
-def send_presynthesis(flow_version_id: int) -> None:
-    """Queue the synthesis of a newly published version's fixed scripts (called on commit of the publish)."""
+def send_presynthesis(sender: type, version: Any, **kwargs: Any) -> None:
+    """Queue the synthesis of a newly published version's fixed scripts (receiver of `flows.signals.flow_published`,
+    connected in VoiceConfig.ready())."""
     from voice.tasks import presynthesize_flow_version
 
-    presynthesize_flow_version.delay(flow_version_id)
+    presynthesize_flow_version.delay(version.pk)
 
 
 def do_presynthesize(flow_version_id: int) -> tts.Presynthesis | None:
@@ -185,7 +165,7 @@ def do_presynthesize(flow_version_id: int) -> tts.Presynthesis | None:
     version = FlowVersion.objects.select_related("flow__bot").filter(pk=flow_version_id).first()
     if version is None:
         return None
-    done = tts.presynthesize(get_tts_engine(), get_tts_cache(), tts.fixed_texts(version.program or {}),
+    done = tts.presynthesize(engines.tts_engine(), engines.tts_cache(), tts.fixed_texts(version.program or {}),
                              version.flow.bot.dialect)
     for sentence, reason in done.failed:
         log.warning("flow version %s: cannot pre-synthesise %r: %s", flow_version_id, sentence, reason)
@@ -236,7 +216,7 @@ def do_transcribe(recording_id: int) -> None:
     transcribing = Recording.objects.filter(pk=recording_id, status=Recording.Status.TRANSCRIBING)
     try:
         with Heartbeat(lambda: transcribing.update(updated_at=timezone.now()), name=f"heartbeat-rec-{recording_id}"):
-            tagged = recognise(get_engine(), recording.file.path, recording.channels,
+            tagged = recognise(engines.asr_engine(), recording.file.path, recording.channels,
                                hot_words=hot_words(recording.bot), dialect=recording.bot.dialect,
                                progress=_progress_writer(recording_id))
     except asr.AsrError as exc:

@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from voice.audio import AudioError, parse_wav, wav_bytes
 
@@ -235,23 +234,3 @@ def presynthesize(engine: TtsEngine, cache: TtsCache, texts: list[str], voice: s
             continue
         synthesised += 1
     return Presynthesis(synthesised, cached, tuple(failed))
-
-
-def load_tts_engine(kind: str, **options: Any) -> TtsEngine:
-    """Factory for settings: kind "espeak" (options as EspeakEngine) or "coqui" (model_dir=…). Raises TtsError."""
-    if kind == "espeak":
-        return EspeakEngine(**options)
-    if kind == "coqui":
-        from voice.coqui import CoquiEngine
-
-        return CoquiEngine(**options)
-    raise TtsError(f"unknown TTS engine {kind!r}: expected espeak or coqui")
-
-
-def __getattr__(name: str) -> Any:
-    # `from voice.tts import CoquiEngine` works without importing torch when only espeak is used.
-    if name == "CoquiEngine":
-        from voice.coqui import CoquiEngine
-
-        return CoquiEngine
-    raise AttributeError(name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from voice.views import analytics, calls, recordings, tester
+from voice.views import recordings
 
 app_name = "voice"
 urlpatterns = [
@@ -17,14 +17,4 @@ urlpatterns = [
     path("segments/<int:segment>/text/", recordings.segment_text, name="segment_text"),
     path("segments/<int:segment>/label/", recordings.segment_label, name="segment_label"),
     path("segments/<int:segment>/skip/", recordings.segment_skip, name="segment_skip"),
-    path("tester/", tester.tester, name="tester"),
-    path("calls/", calls.calls, name="calls"),
-    path("calls/<int:call>/", calls.call, name="call"),
-    path("calls/<int:call>/caller.wav", calls.call_audio, {"track": "user"}, name="call_user_audio"),
-    path("calls/<int:call>/bot.wav", calls.call_audio, {"track": "bot"}, name="call_bot_audio"),
-    path("calls/export/calls.csv", calls.calls_csv, name="calls_csv"),
-    path("calls/export/turns.csv", calls.turns_csv, name="turns_csv"),
-    path("analytics/", analytics.dashboard, name="dashboard"),
-    path("analytics/funnel/", analytics.funnel_canvas, name="funnel_canvas"),
-    path("analytics/compare/", analytics.compare, name="compare"),
 ]

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_FLOW = ROOT / "salesstudio" / "demo" / "flow.json"
+DEMO_FLOW = ROOT / "flows" / "demo" / "flow.json"
 GLOBAL_INTENTS = ("挂断", "投诉", "转人工")
 DEMO_SCHEMA = {
     "intents": [{"name": name, "is_global": name in GLOBAL_INTENTS}

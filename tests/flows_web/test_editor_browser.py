@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flows import services
+from flows import bundles, services
 from flows.models import Flow
-from salesstudio import bundles
 from tests import factories
 from tests.conftest import login, wait_until
 from tests.flows_web.helpers import good_graph, make_bot

@@ -1,4 +1,4 @@
-"""Integrity of the demo bot's language data (salesstudio/demo/nlu.json): what the demo trains on must be right.
+"""Integrity of the demo bot's language data (flows/demo/nlu.json): what the demo trains on must be right.
 
 Relative dates in the examples (下周三, 月底前) are normalised against the file's ``ref_date``.
 """
@@ -17,7 +17,7 @@ import pytest
 from nlu.lexicon import extract
 from nlu.normalize import canonical_text, enum_entries, normalize
 
-DATA = Path(__file__).resolve().parents[2] / "salesstudio" / "demo" / "nlu.json"
+DATA = Path(__file__).resolve().parents[2] / "flows" / "demo" / "nlu.json"
 INTENTS = {"询价": False, "需求确认": False, "售后咨询": False, "投诉": True, "挂断": True, "物流查询": False,
            "肯定": False, "否定": False, "砍价": False, "转人工": True}
 SLOT_TYPES = {"产品型号": "enum", "扬程": "number", "流量": "number", "数量": "quantity", "预算": "money",

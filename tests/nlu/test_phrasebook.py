@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from flows.bundles import DEMO_DIR
 from nlu.phrasebook import Phrasebook, pattern
-from salesstudio.bundles import DEMO_DIR
 
 DEMO = json.loads((DEMO_DIR / "nlu.json").read_text(encoding="utf-8"))
 BOOK = Phrasebook(DEMO["examples"], DEMO["slots"])

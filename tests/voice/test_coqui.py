@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from voice.coqui import CoquiEngine, find_checkpoint, install_torchaudio_placeholders
-from voice.tts import TtsError, load_tts_engine
+from voice.engines import load_tts_engine
+from voice.tts import TtsError
 
 if importlib.util.find_spec("TTS") is None:
     pytest.skip("coqui-tts is not installed", allow_module_level=True)

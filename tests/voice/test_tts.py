@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from voice.engines import load_tts_engine
 from voice.tts import (
     AudioChunk,
     EspeakEngine,
@@ -11,7 +12,6 @@ from voice.tts import (
     TtsEngine,
     TtsError,
     fixed_texts,
-    load_tts_engine,
     presynthesize,
     split_sentences,
 )

@@ -8,7 +8,7 @@ from django.conf import settings
 from flows import services as flows
 from tests.conftest import wait_until
 from tests.flows_web.helpers import good_graph, make_bot
-from voice import services
+from voice import services, tasks
 from voice.tts import EspeakEngine, TtsCache
 
 # The sentences of the fixed scripts of `good_graph()` (scripts with `{slot}` are left out: tests/voice/test_tts.py).
@@ -38,7 +38,7 @@ def data_dir(settings, tmp_path):
 def test_publishing_sends_the_task_when_the_transaction_commits(team, monkeypatch,
                                                                 django_capture_on_commit_callbacks):
     sent = []
-    monkeypatch.setattr(services, "send_presynthesis", sent.append)
+    monkeypatch.setattr(tasks.presynthesize_flow_version, "delay", sent.append)  # what would go to the broker
     with django_capture_on_commit_callbacks(execute=True):
         version = publish(team)
         assert sent == []  # nothing leaves before the commit

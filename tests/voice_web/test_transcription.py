@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tests.conftest import wait_until
 from tests.voice_web.conftest import upload
-from voice import services
+from voice import engines, services
 from voice.asr import AsrEngine, AsrError, Segment, Transcript
 from voice.models import Recording
 from voice.tasks import transcribe_recording
@@ -41,7 +41,7 @@ def uploaded(team, bot, audio, monkeypatch):
 
 
 def use_engine(monkeypatch, engine: AsrEngine) -> AsrEngine:
-    monkeypatch.setattr(services, "get_engine", lambda: engine)
+    monkeypatch.setattr(engines, "asr_engine", lambda: engine)
     return engine
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 from django.db.models import Case, Count, F, When
 from django.db.models.functions import TruncDate
 
-from voice.turns import TurnRecord, node_counts
+from calls.turns import TurnRecord, node_counts
 
 STAGES = ("vad", "asr", "nlu", "flow", "tts", "total")
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from voice import asr
+from voice import asr, engines
 from voice.asr_eval import evaluate_tsv
 from voice.audio import AudioError
 
@@ -25,7 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         try:
-            engine = asr.WhisperEngine(asr.resolve_asr_model(options["model"] or settings.ASR_MODEL, settings.DATA_DIR))
+            engine = engines.asr_engine(options["model"])
             report = evaluate_tsv(options["tsv"], engine, hot_words=options["hot_words"])
         except (OSError, ValueError, AudioError, asr.AsrError) as exc:
             raise CommandError(str(exc)) from exc

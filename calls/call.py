@@ -1,0 +1,92 @@
+"""What a live call is given (`CallSetup`), where it reports (`CallSink`), what it refuses (`CallError`), how its
+turns queue (`TurnQueue`) and the pool its CPU work runs in (plain Python and asyncio, no Django)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from calls.dialogue import Nlu
+from calls.turns import TurnRecord
+from voice.asr import AsrEngine
+from voice.correction import LexiconCorrector
+from voice.tts import TtsCache, TtsEngine
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+class CallError(ValueError):
+    """Input that does not fit the call's protocol or state; the message is safe to show to the client."""
+
+
+class CallSink(Protocol):
+    async def event(self, message: dict) -> None: ...
+
+    async def audio(self, pcm: bytes) -> None: ...
+
+    async def turn(self, record: TurnRecord, offsets: dict[str, float]) -> None: ...
+
+    async def finished(self) -> None: ...
+
+
+def shared_pool() -> ThreadPoolExecutor:
+    """The process-wide pool for the calls' CPU work (one thread per core, at least two)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="call")
+    return _POOL
+
+
+@dataclass
+class CallSetup:
+    """What a call needs, loaded once by the caller. `nlu` None means no trained model: slots come from the
+    lexicon and no intent is recognised. `asr`/`tts` are only needed in voice mode."""
+
+    program: dict
+    slots: dict[str, dict]
+    nlu: Nlu | None = None
+    nlu_name: str = "lexicon"
+    asr: AsrEngine | None = None
+    tts: TtsEngine | None = None
+    tts_cache: TtsCache | None = None
+    dialect: str = "mandarin"
+    voice: str | None = None
+    seed: int = 0
+    endpoint_ms: int = 500
+    max_utterance_ms: int = 15_000  # a caller who never pauses is cut here and answered
+    corrector: LexiconCorrector | None = None  # near-homophones of the bot's words in transcripts
+
+
+class TurnQueue:
+    """A call's steps, each in a task of its own, run one at a time in arrival order (a FIFO lock) while `live()`;
+    an error is reported (`report`) instead of being lost with its task."""
+
+    def __init__(self, live: Callable[[], bool], report: Callable[[Exception], Awaitable]) -> None:
+        self.live, self.report = live, report
+        self.lock = asyncio.Lock()
+        self.tasks: set[asyncio.Task] = set()
+
+    def add(self, step: Callable[..., Awaitable], *args: Any) -> None:
+        task = asyncio.ensure_future(self._run(step, *args))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def drain(self) -> None:
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def cancel(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await self.drain()
+
+    async def _run(self, step: Callable[..., Awaitable], *args: Any) -> None:
+        try:
+            async with self.lock:
+                if self.live():
+                    await step(*args)
+        except Exception as exc:  # noqa: BLE001 — engines raise many kinds; the call must go on
+            await self.report(exc)

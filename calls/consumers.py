@@ -1,0 +1,193 @@
+"""The live call socket: one `CallPipeline` per connection, the call log written at turn boundaries.
+
+Protocol: README.md, "Live call protocol". Authentication and the workspace check happen on connect (editors and
+owners may call); a bad message gets an error event and the call goes on; a dropped socket closes the call with
+outcome 断线 (disconnected), keeping every turn saved so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.http import Http404
+
+from calls.call import CallError
+from calls.calllog import close_call, record_turn
+from calls.models import DISCONNECTED_OUTCOME, Call
+from calls.pipeline import CallPipeline
+from calls.services import prepare_call
+from calls.turns import TurnRecord
+from salesstudio.permissions import check_access
+from voice.audio import wav_bytes
+from voice.vad import SAMPLE_RATE
+
+log = logging.getLogger(__name__)
+MODES = ("text", "voice")
+
+
+class SocketSink:
+    """What the pipeline produces, sent to the socket and written to the call log; `done()` once the call has ended
+    and every turn is saved."""
+
+    def __init__(self, send: Callable[..., Awaitable], call: Call, done: Callable[[], Awaitable]) -> None:
+        self.send, self.call, self.done = send, call, done
+        self.saving: asyncio.Future | None = None  # the latest turn write; each one waits for the one before
+
+    async def event(self, message: dict) -> None:
+        await self.send(text_data=json.dumps(message, ensure_ascii=False))
+
+    async def audio(self, pcm: bytes) -> None:
+        await self.send(bytes_data=pcm)
+
+    async def turn(self, record: TurnRecord, offsets: dict[str, float]) -> None:
+        """Queue the turn's rows: written in order, but off the call's path, so the caller's next turn never waits
+        for the database."""
+        self.saving = asyncio.ensure_future(self._save(self.saving, record, offsets))
+
+    async def _save(self, before: asyncio.Future | None, record: TurnRecord, offsets: dict[str, float]) -> None:
+        if before is not None:
+            await asyncio.gather(before, return_exceptions=True)
+        try:
+            # Not thread-sensitive: the turns of many calls are written in parallel, not one after another on the
+            # one thread that Django's sync code shares (that capped a server at ~35 turns/s in bench/calls.py).
+            await database_sync_to_async(record_turn, thread_sensitive=False)(self.call, record, **offsets)
+        except Exception:
+            log.exception("turn %s of call %s could not be saved", record.index, self.call.pk)
+
+    async def flush(self) -> None:
+        """Wait until every turn so far is in the database."""
+        if self.saving is not None:
+            await asyncio.gather(self.saving, return_exceptions=True)
+
+    async def finished(self) -> None:
+        await self.flush()
+        await self.done()
+
+
+class CallConsumer(AsyncWebsocketConsumer):
+    # A call talks only to its own socket: no channel layer subscription (an alias that names no layer), so that
+    # hundreds of calls do not each keep a receive loop open on Redis.
+    channel_layer_alias = "calls-use-no-channel-layer"
+
+    async def connect(self) -> None:
+        self.call: Call | None = None
+        self.pipeline: CallPipeline | None = None
+        self.audio_saved = False
+        try:
+            membership = await database_sync_to_async(check_access)(
+                self.scope.get("user"), self.scope["url_route"]["kwargs"]["ws"], "edit")
+        except (Http404, PermissionDenied):
+            await self.close()
+            return
+        self.workspace = membership.workspace
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.pipeline is not None:
+            await self.pipeline.stop()
+            await self.sink.flush()
+        if self.call is not None:
+            await self.save_audio()
+            await database_sync_to_async(close_call)(self.call, outcome=DISCONNECTED_OUTCOME)
+
+    async def send_json(self, message: dict) -> None:
+        await self.send(text_data=json.dumps(message, ensure_ascii=False))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            if bytes_data is not None:
+                if self.pipeline is not None and self.pipeline.ended:
+                    return  # a microphone frame that was on its way when the call ended: nothing to say about it
+                await self._pipeline().audio_frame(bytes_data)
+                return
+            message = self._parse(text_data)
+            await getattr(self, f"message_{message['type']}")(message)
+        except CallError as exc:
+            await self.send_json({"type": "error", "message": str(exc)})
+        except Exception:  # a bug must not take the call down with it
+            log.exception("live call message failed")
+            await self.send_json({"type": "error", "message": "internal error"})
+
+    @staticmethod
+    def _parse(text: str | None) -> dict:
+        try:
+            message = json.loads(text or "")
+        except ValueError:
+            raise CallError("a text message must be JSON") from None
+        kinds = ("start", "text", "silence", "hangup", "mark")
+        if not isinstance(message, dict) or message.get("type") not in kinds:
+            raise CallError(f"a message is an object whose type is one of {', '.join(kinds)}")
+        return message
+
+    def _pipeline(self) -> CallPipeline:
+        if self.pipeline is None:
+            raise CallError("start the call first")
+        return self.pipeline
+
+    # --- message handlers, named after the message types ----------------------------------------------------------
+
+    async def message_start(self, message: dict) -> None:
+        if self.pipeline is not None:
+            raise CallError("the call has already started")
+        mode, number, seed = message.get("mode", "text"), message.get("version"), message.get("seed")
+        if mode not in MODES or not isinstance(message.get("bot"), str) or type(number) is not int:
+            raise CallError("start needs a bot (slug), a version (number) and a mode (text or voice)")
+        if seed is None:
+            seed = secrets.randbelow(2**31)
+        elif type(seed) is not int or not 0 <= seed < 2**63:
+            raise CallError("seed must be a non-negative integer")
+        # Off the thread Django's sync code shares: loading models must not hold up the other calls' database work.
+        prepared = await database_sync_to_async(prepare_call, thread_sensitive=False)(
+            self.workspace, message["bot"], number, voice=mode == "voice", seed=seed, user=self.scope["user"])
+        self.call = prepared.call
+        self.sink = SocketSink(self.send, self.call, self._finished)
+        self.pipeline = CallPipeline(prepared.setup, self.sink, voice=mode == "voice")
+        await self.send_json({"type": "started", "call": self.call.pk, "mode": mode, "version": number,
+                              "nlu": prepared.setup.nlu_name, "sample_rate": SAMPLE_RATE})
+        await self.pipeline.start()
+
+    async def message_text(self, message: dict) -> None:
+        await self._pipeline().user_text(message.get("text"))
+
+    async def message_silence(self, message: dict) -> None:
+        await self._pipeline().silence()
+
+    async def message_hangup(self, message: dict) -> None:
+        await self._pipeline().hangup()
+
+    async def message_mark(self, message: dict) -> None:
+        if self.pipeline is not None:
+            await self.pipeline.settle()
+            await self.sink.flush()
+        await self.send_json({"type": "mark", "name": str(message.get("name", ""))[:100]})
+
+    async def _finished(self) -> None:
+        await self.save_audio()
+        await self.close()
+
+    async def save_audio(self) -> None:
+        """Store the caller's and the bot's audio of a voice call as WAV files (once)."""
+        if self.audio_saved or self.pipeline is None or not self.pipeline.voice:
+            return
+        self.audio_saved = True
+        user, bot = self.pipeline.audio_tracks()
+        await database_sync_to_async(_store_audio)(self.call, user, bot)
+
+
+def _store_audio(call: Call, user: bytes, bot: bytes) -> None:
+    names = {}
+    for field, pcm in (("user_audio", user), ("bot_audio", bot)):
+        if pcm:
+            getattr(call, field).save(f"{field.split('_')[0]}.wav", ContentFile(wav_bytes(pcm, SAMPLE_RATE)),
+                                      save=False)
+            names[field] = getattr(call, field).name
+    if names:  # only the file columns: the call log updates the counters concurrently
+        Call.objects.filter(pk=call.pk).update(**names)

@@ -1,0 +1,113 @@
+"""The dialogue of one call: NLU → DST → flow runtime → turn record, synchronous and pure (plain Python, no Django).
+
+A `Dialogue` owns the conversation's state (the flow's, the tracked slots, what the bot last asked and how the current
+node listens). A live call, a typed call, a simulated call and a conversation test all step the same object: the live
+pipeline calls `hear(text)` for what the caller said, the simulator calls `step(event)` with what its scripted customer
+"said" (already understood). Each call returns a `Step` with the turn's record, the runtime's actions and the time the
+understanding and the flow took.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from calls.turns import TurnRecord, describe_turn
+from flows import runtime
+from nlu import dst, lexicon
+
+
+class Nlu(Protocol):
+    def predict(self, text: str, context: str | None = None) -> dict: ...
+
+
+@dataclass
+class Step:
+    record: TurnRecord
+    actions: list[dict]
+    timings: dict[str, int] = field(default_factory=dict)  # "nlu" and "flow", ms
+    prediction: dict | None = None  # what the NLU understood (`hear` only)
+
+
+def ms_since(began: float) -> int:
+    return max(0, round((time.perf_counter() - began) * 1000))
+
+
+def _runtime_value(value: Any) -> Any:
+    """The flow runtime takes strings and numbers: a date range becomes an ISO 8601 interval."""
+    if isinstance(value, dict):
+        return f"{value.get('start', '')}/{value.get('end', '')}"
+    return value
+
+
+class Dialogue:
+    """`nlu` None means no trained model: slots come from the lexicon and no intent is recognised."""
+
+    def __init__(self, program: dict, slots: dict[str, dict] | None = None, nlu: Nlu | None = None,
+                 seed: int = 0) -> None:
+        self.program, self.slots, self.nlu, self.seed = program, slots or {}, nlu, seed
+        self.state: dict | None = None
+        self.dst_state = dst.initial_state()
+        self.listen: dict | None = None  # the listen action of the node the call rests at
+        self.last_prompt = ""  # the bot's last words: the NLU's context
+        self.index = -1
+        self.ended = False
+
+    def start(self) -> Step:
+        """Run the flow from its start node to the first node that listens (turn 0)."""
+        if self.state is not None:
+            raise ValueError("the dialogue has already started")
+        began, trace = time.perf_counter(), []
+        after, actions = runtime.start(self.program, self.seed, trace=trace)
+        return self._record(None, None, after, actions, trace, {"flow": ms_since(began)})
+
+    def step(self, event: dict) -> Step:
+        """A runtime event: silence, hangup, barge_in, or a user turn already understood
+        ({"type": "user", "text", "intent", "confidence", "slots"})."""
+        began, trace, before = time.perf_counter(), [], self.state
+        after, actions = runtime.step(self.program, before, event, trace=trace)
+        return self._record(event, before, after, actions, trace, {"flow": ms_since(began)})
+
+    def hear(self, text: str) -> Step:
+        """What the caller said: the NLU's intent and spans, the tracked slots, one flow step."""
+        began = time.perf_counter()
+        prediction = self.predict(text)
+        tracked = dst.update(self.dst_state, {**prediction, "text": text, "slot_types": self.slots,
+                                              "asked_slots": (self.listen or {}).get("expected_slots", [])})
+        nlu_ms = ms_since(began)
+        began, trace, before = time.perf_counter(), [], self.state
+        event = {"type": "user", "text": text, "intent": prediction["intent"],
+                 "slots": {k: _runtime_value(v) for k, v in dst.slot_values(tracked).items()}}
+        if prediction["intent"] is not None:
+            event["confidence"] = min(max(float(prediction["confidence"]), 0.0), 1.0)
+        after, actions = runtime.step(self.program, before, event, trace=trace)
+        self.dst_state = tracked
+        heard = {"type": "user", "text": text, "intent": prediction["intent"],
+                 "confidence": prediction.get("confidence") or 0.0}
+        done = self._record(heard, before, after, actions, trace, {"nlu": nlu_ms, "flow": ms_since(began)})
+        done.record.top_intents = [[r["intent"], round(r["confidence"], 4)] for r in prediction.get("ranking", [])[:3]]
+        done.prediction = prediction
+        return done
+
+    def predict(self, text: str) -> dict:
+        """The model's intent and spans, completed by the lexicon's spans where the model found none."""
+        rules = lexicon.extract(text, list(self.slots.values()))
+        if self.nlu is None:
+            return {"intent": None, "confidence": None, "ranking": [], "spans": rules}
+        prediction = dict(self.nlu.predict(text, self.last_prompt or None))
+        spans = list(prediction.get("spans", []))
+        spans += [r for r in rules if not any(r["start"] < s["end"] and s["start"] < r["end"] for s in spans)]
+        prediction["spans"] = sorted(spans, key=lambda s: s["start"])
+        return prediction
+
+    def _record(self, event: dict | None, before: dict | None, after: dict, actions: list[dict], trace: list[str],
+                timings: dict[str, int]) -> Step:
+        self.state, self.index = after, self.index + 1
+        record = describe_turn(self.program, self.index, event, before, after, actions, trace)
+        listen = next((a for a in reversed(actions) if a["type"] == "listen"), None)
+        self.listen = listen if listen is not None else (None if record.ended else self.listen)
+        says = [a["text"] for a in actions if a.get("text") and a["type"] in ("say", "transfer")]
+        self.last_prompt = says[-1] if says else self.last_prompt
+        self.ended = self.ended or record.ended
+        return Step(record, actions, timings)

@@ -1,0 +1,52 @@
+"""Create the demo workspace, its owner account and the demo bot (idempotent); print how to log in."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from calls.calllog.bulk import simulate_calls
+from flows import bundles
+from salesstudio import services
+from salesstudio.models import Workspace
+
+USERNAME = "demo"
+WORKSPACE = "演示团队"
+DEMO_CALLS = 300  # simulated calls, so the dashboards are not empty on first start
+
+
+class Command(BaseCommand):
+    help = "Create the demo workspace, owner account and demo bot if missing, and print the credentials."
+
+    def handle(self, *args, **options) -> None:
+        password = self._ensure_owner()
+        user = get_user_model().objects.get(username=USERNAME)
+        workspace = Workspace.objects.filter(memberships__user=user, name=WORKSPACE).first()
+        if workspace is None:
+            workspace = services.do_create_workspace(WORKSPACE, user)
+        if not workspace.bots.exists():
+            bot = bundles.do_import_bot(workspace, bundles.load_demo_bundle(), user)
+            self.stdout.write(f"Seeded the demo bot {bot.name} in {workspace.name}.")
+        bot = workspace.bots.first()
+        if bot is not None and bot.flow.versions.exists() and not bot.calls.exists():
+            simulate_calls(bot, DEMO_CALLS)
+            self.stdout.write(f"Logged {DEMO_CALLS} simulated calls of {bot.name} for the dashboards.")
+        self.stdout.write(self.style.SUCCESS(f"Log in at http://127.0.0.1:8000/ as {USERNAME} / {password}"))
+
+    def _ensure_owner(self) -> str:
+        """The demo owner's password lives in the data folder so every start can print it."""
+        path = settings.DATA_DIR / "demo-credentials.txt"
+        User = get_user_model()
+        if path.exists() and User.objects.filter(username=USERNAME).exists():
+            return path.read_text().strip()
+        password = secrets.token_urlsafe(9)
+        user, _ = User.objects.get_or_create(username=USERNAME, defaults={"email": "demo@example.com"})
+        user.set_password(password)
+        user.is_staff = user.is_superuser = True  # the instance admin of a one-machine installation
+        user.save()
+        path.write_text(password)
+        path.chmod(0o600)
+        return password

@@ -1,0 +1,157 @@
+"""A scripted synthetic customer that talks to a compiled flow through the real flow runtime (plain Python, no Django).
+
+The customer speaks the bot's own training phrases (dialect phrasing included), answers most slot questions, sometimes
+says something off-topic or unclear, stays silent, talks over the bot or hangs up, and leans towards yes or no by a
+per-call interest. NLU is not run: the phrase's labelled intent and slot values stand for what the models would
+understand, with a random confidence that is sometimes below the flow's threshold. The customer talks to the same
+`Dialogue` as a live call, so simulated calls are logged exactly like live ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Iterable
+
+from calls.dialogue import Dialogue
+from calls.turns import TurnRecord
+
+POSITIVE = {"肯定", "需求确认", "询价"}
+NEGATIVE = {"否定", "拒绝", "挂断"}
+UNCLEAR = ["嗯……你说啥子？", "喂喂，听不清楚", "我在开车", "这个嘛，等哈再说", "啊？", "你们是哪个公司的来着"]
+MAX_TURNS = 40
+# Fallback answers for slots the bot has no labelled phrase for, by slot type: (text, value).
+GENERATED = {
+    "number": [("大概五十", 50), ("八十左右", 80), ("三十", 30), ("一百二", 120)],
+    "quantity": [("两台", 2), ("要五台", 5), ("十台吧", 10), ("一台就行", 1)],
+    "money": [("一万二", 12000), ("八千五", 8500), ("六千以内", 6000), ("两万五", 25000)],
+    "datetime": [("下周三", "下周三"), ("月底", "月底"), ("越快越好", "尽快")],
+    "phone": [("幺三八幺二三四五六七八", "13812345678"), ("一五九零零零零一二三四", "15900001234")],
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Phrase:
+    text: str
+    intent: str | None
+    slots: dict
+
+
+@dataclasses.dataclass
+class CustomerPhrases:
+    """What a synthetic customer can say: phrases by intent, and phrases that carry a value for a slot."""
+
+    by_intent: dict[str, list[Phrase]]
+    by_slot: dict[str, list[Phrase]]
+
+    @classmethod
+    def from_examples(cls, examples: Iterable[dict]) -> CustomerPhrases:
+        """`examples`: {"text", "intent", "spans": [{"slot", "value"}, ...]} as in a bot bundle. Span values that are
+        not a string or a number (date ranges) are left out: a flow slot holds a scalar."""
+        by_intent: dict[str, list[Phrase]] = {}
+        by_slot: dict[str, list[Phrase]] = {}
+        for example in examples:
+            slots = {s["slot"]: s["value"] for s in example.get("spans", ())
+                     if isinstance(s.get("value"), str | int | float) and not isinstance(s.get("value"), bool)}
+            phrase = Phrase(example["text"], example.get("intent"), slots)
+            if phrase.intent:
+                by_intent.setdefault(phrase.intent, []).append(phrase)
+            for slot in slots:
+                by_slot.setdefault(slot, []).append(phrase)
+        return cls(by_intent, by_slot)
+
+
+@dataclasses.dataclass
+class SimulatedCall:
+    seed: int
+    records: list[TurnRecord]
+    seconds: list[float]  # when each turn happened, from the start of the call
+
+
+def simulate_call(program: dict, phrases: CustomerPhrases, seed: int) -> SimulatedCall:
+    """Run one call against `program` (a compiled flow) until it ends; the same seed gives the same call."""
+    rng = random.Random(seed)
+    customer = _Customer(program, phrases, rng)
+    dialogue = Dialogue(program, seed=seed)
+    records = [dialogue.start().record]
+    records[0].latency_ms = _latency(rng, "start")
+    seconds, clock = [0.0], 0.0
+    while not dialogue.state["ended"]:
+        for event in customer.reply(dialogue.state, dialogue.listen, len(records)):
+            record = dialogue.step(event).record
+            record.latency_ms = _latency(rng, event["type"])
+            if event["type"] == "user":
+                record.asr_confidence = round(rng.uniform(0.6, 0.98), 3)
+            clock += rng.uniform(2.0, 9.0)
+            records.append(record)
+            seconds.append(round(clock, 3))
+            if dialogue.state["ended"]:
+                break
+    return SimulatedCall(seed, records, seconds)
+
+
+class _Customer:
+    def __init__(self, program: dict, phrases: CustomerPhrases, rng: random.Random) -> None:
+        self.program, self.book, self.rng = program, phrases, rng
+        self.interest = rng.random()
+        self.slot_types = {s["name"]: s["type"] for s in program.get("slots", ())}
+
+    def reply(self, state: dict, listen: dict, turns: int) -> list[dict]:
+        """The events of the customer's next turn: a hang-up, a silence, or speech (after a barge-in, sometimes)."""
+        rng = self.rng
+        if turns >= MAX_TURNS or rng.random() < 0.015 + 0.004 * turns + 0.03 * (1 - self.interest):
+            return [{"type": "hangup"}]
+        if rng.random() < 0.07:
+            return [{"type": "silence"}]
+        speech = self._speak(state, listen)
+        if listen["barge_in"] and rng.random() < 0.06:
+            return [{"type": "barge_in"}, speech]
+        return [speech]
+
+    def _speak(self, state: dict, listen: dict) -> dict:
+        rng = self.rng
+        wanted = listen["expected_slots"]
+        if wanted and rng.random() < 0.55 + 0.4 * self.interest:
+            phrase = self._slot_phrase(rng.choice(wanted))
+        elif rng.random() < 0.1:
+            phrase = Phrase(rng.choice(UNCLEAR), None, {})
+        else:
+            phrase = self._intent_phrase(self.program["nodes"][listen["node"]])
+        confidence = rng.uniform(0.55, 0.99) if rng.random() > 0.08 else rng.uniform(0.2, 0.45)
+        return {"type": "user", "text": phrase.text, "intent": phrase.intent, "confidence": round(confidence, 3),
+                "slots": {**state["slots"], **phrase.slots}}
+
+    def _slot_phrase(self, slot: str) -> Phrase:
+        phrases = self.book.by_slot.get(slot)
+        if phrases and self.rng.random() < 0.7:
+            return self.rng.choice(phrases)
+        text, value = self.rng.choice(GENERATED.get(self.slot_types.get(slot, ""), [("就那个", "其他")]))
+        return Phrase(text, None, {slot: value})
+
+    def _intent_phrase(self, node: dict) -> Phrase:
+        """An intent the node listens for most of the time, else any intent the bot knows; yes/no by interest."""
+        rng = self.rng
+        known = sorted(self.book.by_intent)
+        handled = sorted(node["exits"].get("intents", {})) or known
+        pool = handled if rng.random() < 0.92 else known
+        if not pool:
+            return Phrase(rng.choice(UNCLEAR), None, {})
+        weights = [self.interest + 0.05 if i in POSITIVE else 1.05 - self.interest if i in NEGATIVE else 0.12
+                   for i in pool]
+        intent = rng.choices(pool, weights)[0]
+        phrases = self.book.by_intent.get(intent)
+        return rng.choice(phrases) if phrases else Phrase(intent, intent, {})
+
+
+def _latency(rng: random.Random, event: str) -> dict[str, int]:
+    """Plausible per-stage milliseconds for a voice turn: ASR dominates, with a long tail."""
+    stages = {"flow": rng.randint(0, 2), "tts": int(rng.lognormvariate(5.0, 0.35))}
+    if event in ("user", "silence"):
+        stages["vad"] = int(rng.uniform(120, 400))
+    if event == "user":
+        stages["asr"] = int(rng.lognormvariate(6.1, 0.35))
+        stages["nlu"] = int(rng.uniform(5, 25))
+    if event in ("barge_in", "hangup"):
+        stages.pop("tts")
+    stages["total"] = sum(stages.values())
+    return stages

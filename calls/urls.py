@@ -1,0 +1,21 @@
+"""URLs of the calls app, mounted under /w/<ws>/bots/<bot>/calls/ (namespace "calls")."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from calls.views import analytics, calls, tester
+
+app_name = "calls"
+urlpatterns = [
+    path("", calls.calls, name="calls"),
+    path("<int:call>/", calls.call, name="call"),
+    path("<int:call>/caller.wav", calls.call_audio, {"track": "user"}, name="call_user_audio"),
+    path("<int:call>/bot.wav", calls.call_audio, {"track": "bot"}, name="call_bot_audio"),
+    path("export/calls.csv", calls.calls_csv, name="calls_csv"),
+    path("export/turns.csv", calls.turns_csv, name="turns_csv"),
+    path("tester/", tester.tester, name="tester"),
+    path("analytics/", analytics.dashboard, name="dashboard"),
+    path("analytics/funnel/", analytics.funnel_canvas, name="funnel_canvas"),
+    path("analytics/compare/", analytics.compare, name="compare"),
+]

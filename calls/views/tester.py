@@ -1,0 +1,39 @@
+"""The live call tester: choose a published version, call it by microphone or keyboard, watch every turn."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from flows.forms import canvas_labels
+from flows.models import FlowVersion
+from nlu.services import active_version
+from salesstudio.models import Bot
+from salesstudio.permissions import workspace_view
+
+
+@require_http_methods(["GET"])
+@workspace_view(read="edit")
+def tester(request: HttpRequest, bot: Bot) -> HttpResponse:
+    """`?version=<number>` picks the published version to call (default: the latest)."""
+    versions = list(FlowVersion.objects.filter(flow__bot=bot).order_by("-number"))
+    wanted = request.GET.get("version")
+    chosen = next((v for v in versions if str(v.number) == wanted), versions[0] if versions else None)
+    model = active_version(bot)
+    config = {"socket": f"/ws/w/{request.workspace.slug}/call/", "bot": bot.slug,
+              "version": chosen.number if chosen else None, "graph": chosen.graph if chosen else None,
+              "labels": canvas_labels(),
+              "text": page_texts()}
+    return render(request, "calls/tester.html", {"bot": bot, "versions": versions, "version": chosen,
+                                                 "model": model, "config": config})
+
+
+def page_texts() -> dict[str, str]:
+    """Messages the page's script shows, in the request's language."""
+    return {"connecting": _("Connecting…"), "live": _("On the call"), "ended": _("Call ended"),
+            "outcome": _("Outcome"), "error": _("Error"), "noMic": _("The microphone cannot be used: type instead."),
+            "noIntent": _("no intent"), "none": _("none"), "source": _("answered by"),
+            "bargeIn": _("You interrupted the bot"), "silence": _("(silence)"), "disconnected": _("Connection lost"),
+            "corrected": _("corrected from")}

@@ -1,0 +1,114 @@
+"""The calls list and its filters, the call detail, the dashboards and the CSV exports, through the views."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from tests.calls.conftest import DAY2
+
+
+@pytest.fixture
+def url(team, bot):
+    def make(name: str, **kwargs) -> str:
+        return reverse(f"calls:{name}", kwargs={"ws": team["workspace"].slug, "bot": bot.slug, **kwargs})
+    return make
+
+
+@pytest.fixture
+def viewer(client, team):
+    client.force_login(team["viewer"])
+    return client
+
+
+def listed(response) -> set[int]:
+    return {c.pk for c in response.context["page"].object_list}
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("", "abcd"), ("version=2", "d"), ("channel=test", "d"), ("outcome=挂断", "b"), ("no_match=on", "a"),
+    (f"start={DAY2}", "cd"), (f"end={DAY2}&start={DAY2}", "cd"), ("end=2026-11-02", "ab"),
+    ("min_latency=1000", "a"), ("q=扬程五十", "a"), ("q=好的，成交", "a"), ("version=99", "abcd")])
+def test_the_list_filters(viewer, url, hand_calls, query, expected):
+    response = viewer.get(f"{url('calls')}?{query}")
+    assert response.status_code == 200
+    assert listed(response) == {hand_calls[k].pk for k in expected}
+
+
+def test_htmx_gets_only_the_results_with_page_links_that_keep_the_filters(viewer, url, hand_calls, monkeypatch):
+    monkeypatch.setattr("calls.views.calls.PAGE_SIZE", 1)
+    response = viewer.get(f"{url('calls')}?channel=simulated&page=2", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "<html" not in html and 'id="call-results"' in html
+    assert "?channel=simulated&page=3" in html and "?channel=simulated&page=1" in html
+    assert html.count('data-testid="call-row"') == 1
+
+
+def test_the_call_detail_shows_turns_slots_and_latency(viewer, url, hand_calls):
+    a = hand_calls["a"]
+    a.turns.filter(index=3).update(slots={"扬程": 50}, changed_slots={"扬程": 50})
+    html = viewer.get(url("call", call=a.pk)).content.decode()
+    assert "扬程五十米" in html and "no-match" in html and "<b>1.20</b>" in html  # seconds, stages in a bar
+    assert " / " not in html.split('data-testid="latency"')[1].split("</td>")[0]
+    assert 'data-testid="slot-timeline"' in html and "slot-changed" in html
+
+
+def test_the_dashboard_shows_the_filtered_figures(viewer, url, hand_calls):
+    response = viewer.get(f"{url('dashboard')}?version=1")
+    data = response.context["data"]
+    assert data["summary"]["calls"] == 3 and data["summary"]["completion_rate"] == 0.3333
+    assert [r["node"] for r in data["funnel"]] == ["hi", "need", "ask", "deal"]
+    assert 'id="analytics-data"' in response.content.decode()
+
+
+def test_the_canvas_overlay_gets_the_graph_and_the_funnel(viewer, url, hand_calls):
+    response = viewer.get(url("funnel_canvas"))
+    rows = {r["node"]: r for r in response.context["rows"]}
+    assert rows["need"]["dropped"] == 1 and rows["need"]["hangups"] == 1 and response.context["total"] == 4
+    assert [n["id"] for n in response.context["graph"]["nodes"]] == ["hi", "need", "ask", "deal"]
+
+
+def test_compare_puts_two_versions_side_by_side(viewer, url, hand_calls):
+    response = viewer.get(f"{url('compare')}?a=1&b=2")
+    sides = dict(response.context["sides"])
+    assert sides[1]["summary"]["calls"] == 3 and sides[2]["summary"]["calls"] == 1
+    assert sides[2]["funnel"]["deal"]["calls"] == 1 and "ask" not in sides[2]["funnel"]
+
+
+def _csv(response) -> list[list[str]]:
+    assert response.streaming and response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+
+def test_the_calls_export_streams_the_filtered_calls(viewer, url, hand_calls):
+    rows = _csv(viewer.get(f"{url('calls_csv')}?version=1"))
+    header, body = rows[0], rows[1:]
+    assert header[:4] == ["id", "started_at", "ended_at", "flow_version"]
+    assert sorted(int(r[0]) for r in body) == sorted(hand_calls[k].pk for k in "abc")
+    by_id = {int(r[0]): dict(zip(header, r, strict=True)) for r in body}
+    assert by_id[hand_calls["b"].pk]["outcome"] == "挂断" and by_id[hand_calls["a"].pk]["no_match_count"] == "1"
+
+
+def test_the_turns_export_streams_the_turns_of_the_filtered_calls(viewer, url, hand_calls):
+    rows = _csv(viewer.get(f"{url('turns_csv')}?outcome=成交"))
+    header, body = rows[0], rows[1:]
+    assert [r[header.index("index")] for r in body] == ["0", "1", "2", "3"]
+    assert body[0][header.index("path")] == '["hi", "need"]'
+    assert body[3][header.index("user_text")] == "扬程五十米"
+
+
+def test_a_callers_formula_is_exported_as_text(viewer, url, hand_calls):
+    hand_calls["a"].turns.filter(index=1).update(user_text='=HYPERLINK("http://evil.example/","x")')
+    rows = _csv(viewer.get(url("turns_csv")))
+    texts = [r[rows[0].index("user_text")] for r in rows[1:]]
+    assert '\'=HYPERLINK("http://evil.example/","x")' in texts and not any(t.startswith("=") for t in texts)
+
+
+def test_an_outsider_gets_404_and_anonymous_is_sent_to_log_in(client, team, url, hand_calls):
+    client.force_login(team["outsider"])
+    assert client.get(url("dashboard")).status_code == 404
+    client.logout()
+    assert client.get(url("calls_csv"))["Location"].startswith("/accounts/login/")
