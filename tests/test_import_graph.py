@@ -78,7 +78,7 @@ def queues_a_task(source: str, target: str, late: bool) -> bool:
 def test_the_graph_is_read():
     g = graph()
     assert {"calls.consumers", "flows.runtime", "voice.asr", "nlu.dst", "salesstudio.models"} <= set(g)
-    assert g.has_edge("calls.consumers", "calls.pipeline") and g.has_edge("voice.services", "voice.tasks")
+    assert g.has_edge("calls.consumers", "calls.pipeline") and g.has_edge("voice.services.recordings", "voice.tasks")
 
 
 def test_no_app_imports_an_app_above_it():

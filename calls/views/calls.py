@@ -3,8 +3,6 @@ exports."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -14,9 +12,9 @@ from calls.analytics import export
 from calls.analytics.filters import CallFilterForm
 from calls.models import Call
 from calls.views.analytics import STAGE_LABELS
+from salesstudio.http import file_response
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
-from voice.services import audio_response
 
 PAGE_SIZE = 50
 
@@ -56,7 +54,7 @@ def call_audio(request: HttpRequest, bot: Bot, call: int, track: str) -> HttpRes
     field = found.user_audio if track == "user" else found.bot_audio
     if not field:
         raise Http404
-    return audio_response(request, SimpleNamespace(file=field, format="wav"))
+    return file_response(request, field, "audio/wav")
 
 
 def _csv_response(lines, name: str) -> StreamingHttpResponse:

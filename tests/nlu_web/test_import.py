@@ -185,7 +185,7 @@ def test_every_core_import_message_is_marked_for_translation():
 
     from nlu import services
 
-    source = Path(importing.__file__).read_text()
+    source = "".join(path.read_text() for path in Path(importing.__file__).parent.glob("*.py"))
     templates = set(re.findall(r'(?:Message|RowError|ImportFileError)\("((?:[^"\\]|\\.)*)"', source))
     assert templates and templates <= set(services.IMPORT_MESSAGES)
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from tests.conftest import wait_until
 from tests.voice_web.conftest import upload
 from voice import engines, services
+from voice.services import transcription
 from voice.asr import AsrEngine, AsrError, Segment, Transcript
 from voice.models import Recording
 from voice.tasks import transcribe_recording
@@ -80,13 +81,13 @@ def test_stereo_recording_is_split_agent_left_customer_right(uploaded, monkeypat
 def test_progress_is_written_as_the_audio_is_processed(uploaded, monkeypatch):
     recording = uploaded("stereo.wav")["stereo.wav"]
     seen = []
-    real = services._progress_writer
+    real = transcription._progress_writer
 
     def spy(pk):  # noqa: ANN001, ANN202
         write = real(pk)
         return lambda share: (write(share), seen.append(Recording.objects.get(pk=pk).progress))
 
-    monkeypatch.setattr(services, "_progress_writer", spy)
+    monkeypatch.setattr(transcription, "_progress_writer", spy)
     use_engine(monkeypatch, ScriptedEngine([], []))
     services.do_transcribe(recording.pk)
     assert seen == [0.25, 0.5, 0.75, 1.0]
