@@ -7,6 +7,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from calls.models import Turn
+from calls.views.analytics import STAGE_LABELS
 from flows.forms import canvas_labels
 from flows.models import FlowVersion
 from nlu.services import active_version
@@ -24,8 +26,9 @@ def tester(request: HttpRequest, bot: Bot) -> HttpResponse:
     model = active_version(bot)
     config = {"socket": f"/ws/w/{request.workspace.slug}/call/", "bot": bot.slug,
               "version": chosen.number if chosen else None, "graph": chosen.graph if chosen else None,
-              "labels": canvas_labels(),
-              "text": page_texts()}
+              "labels": canvas_labels(), "text": page_texts(), "events": dict(Turn.Event.choices),
+              "stages": {stage: str(label) for stage, label in STAGE_LABELS.items() if stage != "total"},
+              "titles": {n["id"]: n.get("title") or "" for n in (chosen.graph or {}).get("nodes", [])} if chosen else {}}
     return render(request, "calls/tester.html", {"bot": bot, "versions": versions, "version": chosen,
                                                  "model": model, "config": config})
 
@@ -36,4 +39,5 @@ def page_texts() -> dict[str, str]:
             "outcome": _("Outcome"), "error": _("Error"), "noMic": _("The microphone cannot be used: type instead."),
             "noIntent": _("no intent"), "none": _("none"), "source": _("answered by"),
             "bargeIn": _("You interrupted the bot"), "silence": _("(silence)"), "disconnected": _("Connection lost"),
-            "corrected": _("corrected from")}
+            "corrected": _("corrected from"), "sourceExamples": _("the example phrases"),
+            "sourceModel": _("NLU model v%(n)s"), "sourceLexicon": _("the slot lexicon only")}

@@ -77,12 +77,19 @@
     });
   }
 
+  // Which NLU answered (the protocol's `nlu`/`source`: "model vN", "examples" or "lexicon…"), in the page's language.
+  function sourceLabel(source) {
+    var model = /^model v(\d+)$/.exec(source || "");
+    if (model) return T.sourceModel.replace("%(n)s", model[1]);
+    return source === "examples" ? T.sourceExamples : T.sourceLexicon;
+  }
+
   function showNlu(el, nlu) {
     var box = field(el, "intent");
     box.textContent = "";
     var head = document.createElement("div");
     head.textContent = (nlu.intent || T.noIntent) + (nlu.intent ? " (" + nlu.confidence.toFixed(2) + ")" : "") +
-      " · " + T.source + " " + nlu.source;
+      " · " + T.source + " " + sourceLabel(nlu.source);
     box.appendChild(head);
     nlu.top.forEach(function (pair) {
       var row = document.createElement("div");
@@ -108,8 +115,8 @@
       part.className = "tester-stage-" + stage;
       part.dataset.stage = stage;
       part.style.width = (100 * ms / total) + "%";
-      part.title = stage + " " + ms + " ms";
-      part.textContent = ms >= total * 0.12 ? stage + " " + ms : "";
+      part.title = config.stages[stage] + " " + ms + " ms";
+      part.textContent = ms >= total * 0.12 ? config.stages[stage] + " " + ms : "";
       bar.appendChild(part);
     });
     field(el, "total").textContent = message.total + " ms";
@@ -184,7 +191,7 @@
   }
 
   var handlers = {
-    started: function (m) { callId = m.call; status(T.live + " · #" + m.call + " · " + m.nlu, "success"); },
+    started: function (m) { callId = m.call; status(T.live + " · " + sourceLabel(m.nlu), "success"); },
     transcript: function (m) {
       // The debug panel shows the recogniser's words when the bot's vocabulary corrected them.
       pending.heard = m.heard && m.heard !== m.text ? m.text + " (" + T.corrected + " " + m.heard + ")" : m.text;
@@ -193,8 +200,9 @@
     nlu: function (m) { pending.nlu = m; },
     node: function (m) {
       var el = card(m.turn);
-      field(el, "event").textContent = m.event;
-      field(el, "node").textContent = m.node;
+      field(el, "event").textContent = config.events[m.event] || m.event;
+      field(el, "node").textContent = config.titles[m.node] || m.node;
+      field(el, "node").title = m.node;  // the node's id, for whoever debugs the flow
       if (pending.heard != null) field(el, "heard").textContent = pending.heard || "…";
       if (pending.nlu) showNlu(el, pending.nlu);
       pending = {};

@@ -76,7 +76,13 @@ def test_a_typed_call_shows_bubbles_the_debug_panel_and_the_current_node(server,
     first = page.locator("[data-testid=turn][data-turn='1']")
     first.locator("[data-stage=nlu]").wait_for()
     intent = first.locator("[data-field=intent]").inner_text()
-    assert "肯定 (1.00)" in intent and "examples" in intent  # no model yet: the bot's example phrases answer
+    assert "肯定 (1.00)" in intent and "示例句" in intent  # no model yet: the bot's example phrases answer
+    # The turn is told in the page's language: the event and the node by name (its id only in the tooltip).
+    assert first.locator("[data-field=event]").inner_text() == "客户发言"
+    node = first.locator("[data-field=node]")
+    assert (node.inner_text(), node.get_attribute("title")) == ("询问扬程", "ask_head")
+    assert "语义理解" in first.locator("[data-stage=nlu]").get_attribute("title")
+    assert "examples" not in page.get_by_test_id("call-status").inner_text()
     page.wait_for_selector("#tester-canvas[data-current='ask_head']")
     page.get_by_test_id("say-input").fill("我们要扬程五十米的")
     page.get_by_test_id("say-send").click()
