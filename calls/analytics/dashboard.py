@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from calls.analytics import queries
-from calls.models import Call, LatencyBucket
+from calls.models import OUTCOME_TONES, Call, LatencyBucket
 from flows.models import FlowVersion
 
 
@@ -34,7 +34,8 @@ def funnel_rows(calls: QuerySet[Call], graph: dict, total: int) -> list[dict]:
 def dashboard(calls: QuerySet[Call], graph: dict, buckets: QuerySet[LatencyBucket] | None) -> dict:
     """Every figure of the dashboard; `buckets`: the latency summary rows for the same filters, if they have keys."""
     summary = queries.summary(calls)
-    return {"summary": summary, "per_day": queries.per_day(calls), "outcomes": queries.outcomes(calls),
+    outcomes = [{**row, "tone": OUTCOME_TONES.get(row["outcome"], "secondary")} for row in queries.outcomes(calls)]
+    return {"summary": summary, "per_day": queries.per_day(calls), "outcomes": outcomes,
             "funnel": funnel_rows(calls, graph, summary["calls"]), "intents": queries.intents(calls),
             "latency": queries.latency(calls, buckets)}
 

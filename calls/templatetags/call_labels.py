@@ -1,8 +1,11 @@
-"""Template filters of the call pages: a flow node as a manager knows it (its title), not by its id."""
+"""Template filters of the call pages: a flow node as a manager knows it (its title), not by its id; an outcome in
+the colour of what it means."""
 
 from __future__ import annotations
 
 from django import template
+
+from calls.models import OUTCOME_TONES
 
 register = template.Library()
 
@@ -14,3 +17,10 @@ def node_title(node_id: str | None, flow_version) -> str:  # noqa: ANN001
         return ""
     nodes = ((getattr(flow_version, "program", None) or {}).get("nodes") or {})
     return (nodes.get(node_id) or {}).get("title") or node_id
+
+
+@register.filter
+def outcome_tone(outcome: str) -> str:
+    """`text-bg-{{ call.outcome|outcome_tone }}`: 成交 success, 意向/回访 warning, 拒绝/挂断/断线 danger,
+    转人工 primary."""
+    return OUTCOME_TONES.get(outcome, "secondary")

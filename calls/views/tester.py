@@ -28,7 +28,7 @@ def tester(request: HttpRequest, bot: Bot) -> HttpResponse:
               "version": chosen.number if chosen else None, "graph": chosen.graph if chosen else None,
               "labels": canvas_labels(), "text": page_texts(), "events": dict(Turn.Event.choices),
               "stages": {stage: str(label) for stage, label in STAGE_LABELS.items() if stage != "total"},
-              "titles": {n["id"]: n.get("title") or "" for n in (chosen.graph or {}).get("nodes", [])} if chosen else {}}
+              "titles": {n["id"]: n.get("title") or "" for n in (chosen.graph if chosen else {}).get("nodes", [])}}
     return render(request, "calls/tester.html", {"bot": bot, "versions": versions, "version": chosen,
                                                  "model": model, "config": config})
 

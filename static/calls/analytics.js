@@ -31,12 +31,15 @@
     });
   }
 
+  // Bootstrap's colours of the outcomes' tones (calls.models.OUTCOME_TONES): won, open, lost, handed over.
+  var TONES = {success: "#198754", warning: "#f59e0b", danger: "#dc3545", primary: "#0d6efd", secondary: "#94a3b8"};
+
   function outcomes() {
     var el = document.querySelector('[data-chart="outcomes"]');
     chart("outcomes", {
       tooltip: {trigger: "item", formatter: "{b}: {c} ({d}%)"},
       series: [{type: "pie", radius: ["35%", "70%"], data: data.outcomes.map(function (o) {
-        return {name: o.outcome || el.dataset.open, value: o.calls};
+        return {name: o.outcome || el.dataset.open, value: o.calls, itemStyle: {color: TONES[o.tone]}};
       })}]
     });
   }

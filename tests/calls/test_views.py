@@ -38,6 +38,17 @@ def test_the_list_filters(viewer, url, hand_calls, query, expected):
     assert listed(response) == {hand_calls[k].pk for k in expected}
 
 
+def test_outcomes_are_coloured_by_what_they_mean(viewer, url, hand_calls):
+    """A deal is green, a hang-up red, an interest amber, whether or not the flow ended on an end node."""
+    html = viewer.get(url("calls")).content.decode()
+    badges = {line.split(">")[1].split("<")[0]: line for line in html.split("<span ") if 'data-testid="outcome"' in line}
+    assert "text-bg-success" in badges["成交"] and "text-bg-danger" in badges["挂断"]
+    assert "text-bg-warning" in badges["意向"]  # completed too, but only a lead: not a won deal
+    data = viewer.get(f"{url('dashboard')}").context["data"]
+    assert {row["outcome"]: row["tone"] for row in data["outcomes"] if row["outcome"]} == {
+        "成交": "success", "挂断": "danger", "意向": "warning", "断线": "danger"}
+
+
 def test_htmx_gets_only_the_results_with_page_links_that_keep_the_filters(viewer, url, hand_calls, monkeypatch):
     monkeypatch.setattr("calls.views.calls.PAGE_SIZE", 1)
     response = viewer.get(f"{url('calls')}?channel=simulated&page=2", headers={"HX-Request": "true"})
