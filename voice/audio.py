@@ -40,15 +40,15 @@ Source = str | Path | bytes | BinaryIO
 class AudioError(Exception):
     """A file that cannot be used as audio. `reason` is one of: corrupt, unsupported, no_audio, empty, channels.
 
-    The message is bilingual (Chinese / English) so it can be shown to the user as is.
+    The messages are English; the web layer shows each reason in the user's language (voice.services.audio_message).
     """
 
     MESSAGES = {
-        "corrupt": "文件已损坏或不是音频文件 / The file is corrupt or not an audio file",
-        "unsupported": "不支持的音频格式 / Unsupported audio format",
-        "no_audio": "文件中没有音频轨道 / The file has no audio track",
-        "empty": "音频为空 / The audio is empty",
-        "channels": "需要双声道（立体声）录音 / A two-channel (stereo) recording is required",
+        "corrupt": "The file is corrupt or not an audio file",
+        "unsupported": "Unsupported audio format",
+        "no_audio": "The file has no audio track",
+        "empty": "The audio is empty",
+        "channels": "A two-channel (stereo) recording is required",
     }
 
     def __init__(self, reason: str, detail: str = "") -> None:

@@ -8,9 +8,9 @@ from django.urls import reverse
 from tests.conftest import wait_until
 from tests.voice_web.conftest import upload
 from voice import engines, services
-from voice.services import transcription
 from voice.asr import AsrEngine, AsrError, Segment, Transcript
 from voice.models import Recording
+from voice.services import transcription
 from voice.tasks import transcribe_recording
 
 

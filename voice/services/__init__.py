@@ -20,6 +20,7 @@ from voice.services.presynthesis import do_presynthesize, send_presynthesis  # n
 from voice.services.recordings import (  # noqa: F401
     CONTENT_TYPES,
     UploadResult,
+    audio_message,
     audio_response,
     check_upload,
     do_delete_recording,

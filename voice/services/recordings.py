@@ -48,6 +48,14 @@ def _source(upload: UploadedFile) -> str | bytes:
     return upload.read()
 
 
+def audio_message(error: AudioError) -> str:
+    """Why a file cannot be used as audio, in the active language."""
+    messages = {"corrupt": _("The file is corrupt or not an audio file"), "unsupported": _("Unsupported audio format"),
+                "no_audio": _("The file has no audio track"), "empty": _("The audio is empty"),
+                "channels": _("A two-channel (stereo) recording is required")}
+    return messages.get(error.reason, str(error))
+
+
 def check_upload(bot: Bot, upload: UploadedFile) -> tuple[AudioInfo, str]:
     """Probe an uploaded file by content and hash it. Raises ValidationError: too large, not audio, duplicate."""
     limit = settings.UPLOAD_MAX_BYTES
@@ -55,8 +63,8 @@ def check_upload(bot: Bot, upload: UploadedFile) -> tuple[AudioInfo, str]:
         raise ValidationError(_("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)})
     try:
         info = probe(_source(upload))
-    except AudioError as exc:  # the bilingual message without FFmpeg's detail
-        raise ValidationError(AudioError.MESSAGES.get(exc.reason, str(exc))) from None
+    except AudioError as exc:  # the reason in the user's language, without FFmpeg's detail
+        raise ValidationError(audio_message(exc)) from None
     sha = _sha256(upload)
     duplicate = bot.recordings.filter(sha256=sha).first()
     if duplicate is not None:

@@ -8,8 +8,9 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from nlu.models import SlotType
@@ -19,6 +20,7 @@ from voice import asr, engines
 from voice.audio import AudioError, decode, decode_channels
 from voice.correction import LexiconCorrector, vocabulary
 from voice.models import Recording, Segment, Speaker
+from voice.services.recordings import audio_message
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,11 @@ def do_transcribe(recording_id: int) -> None:
             return
         Recording.objects.filter(pk=recording_id).update(status=Recording.Status.QUEUED, error=str(exc)[:2000])
         raise
-    except (AudioError, OSError) as exc:
+    except AudioError as exc:  # stored in the site's language: the worker has no request to take one from
+        with translation.override(settings.LANGUAGE_CODE):
+            do_fail_recording(recording_id, audio_message(exc))
+        return
+    except OSError as exc:
         do_fail_recording(recording_id, str(exc))
         return
     _store_segments(recording_id, tagged, transcript_corrector(recording.bot))
