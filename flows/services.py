@@ -149,7 +149,10 @@ def read_flow_file(raw: bytes) -> dict:
         raise FlowDataError(_("The file is not UTF-8 text.")) from None
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except (json.JSONDecodeError, ValueError) as error:
+    except json.JSONDecodeError as error:  # the parser's English detail stays out of the page
+        raise FlowDataError(_("The file is not valid JSON (line %(line)s, column %(column)s).")
+                            % {"line": error.lineno, "column": error.colno}) from None
+    except ValueError as error:
         raise FlowDataError(_("The file is not valid JSON: %(e)s") % {"e": error}) from None
     except RecursionError:
         raise FlowDataError(_("The file is nested too deeply.")) from None

@@ -48,8 +48,11 @@ def _read_bundle(form: BundleUploadForm) -> dict:
         raise ValidationError(_("The file is larger than 20 MB."))
     try:
         return json.loads(upload.read().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError(_("The file is not valid UTF-8 JSON: %(e)s") % {"e": exc}) from None
+    except UnicodeDecodeError:
+        raise ValidationError(_("The file is not UTF-8 text.")) from None
+    except json.JSONDecodeError as exc:  # the parser's English detail stays out of the page
+        raise ValidationError(_("The file is not valid JSON (line %(line)s, column %(column)s).")
+                              % {"line": exc.lineno, "column": exc.colno}) from None
 
 
 @require_http_methods(["GET"])

@@ -45,7 +45,7 @@ def parse_dialogues(text: str) -> tuple[list[list[dict]], list[tuple[int, Messag
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            errors.append((number, Message("not valid JSON ({error})", {"error": exc.msg})))
+            errors.append((number, Message("not valid JSON (column {column})", {"column": exc.colno})))
             continue
         if not isinstance(record, dict) or not isinstance(record.get("turns"), list):
             errors.append((number, Message("expected a dialogue with turns")))

@@ -17,7 +17,8 @@ def parse_jsonl(text: str, slots: dict[str, dict] | None = None) -> Parsed:
         try:
             items = json.loads(stripped)
         except json.JSONDecodeError as exc:
-            raise ImportFileError("The file is not valid JSON: {error}", error=str(exc)) from None
+            raise ImportFileError("The file is not valid JSON (line {line}, column {column}).", line=exc.lineno,
+                                  column=exc.colno) from None
         return collect(((i + 1, item) for i, item in enumerate(items)), slots)
     return collect(_jsonl_records(text), slots)
 
@@ -29,4 +30,4 @@ def _jsonl_records(text: str) -> Iterable[tuple[int, object | RowError]]:
         try:
             yield number, json.loads(line)
         except json.JSONDecodeError as exc:
-            yield number, RowError("not valid JSON ({error})", error=exc.msg)
+            yield number, RowError("not valid JSON (column {column})", column=exc.colno)
