@@ -11,7 +11,7 @@
       animation: false, grid: { left: 40, right: 10, top: 25, bottom: 25 }, tooltip: { trigger: "axis" },
       legend: { top: 0 }, xAxis: { type: "value", name: "", minInterval: 1 }, yAxis: { type: "value", scale: true },
       series: Object.keys(stages).map(function (s) {
-        return { name: s, type: "line", showSymbol: false, data: stages[s] };
+        return { name: el.dataset[s] || s, type: "line", showSymbol: false, data: stages[s] };  // in the page's language
       })
     });
   }

@@ -75,6 +75,9 @@ def test_the_training_page_draws_the_loss_of_a_run(live_server, page):
     page.goto(f"{live_server.url}/w/{workspace.slug}/bots/{bot.slug}/nlu/training/")
     assert page.get_by_test_id("run-progress").is_visible()
     page.locator("[data-testid=loss-chart] canvas").wait_for()
+    legend = page.evaluate("echarts.getInstanceByDom(document.querySelector('[data-loss-chart]')).getOption()"
+                           ".series.map(s => s.name)")
+    assert legend == ["意图模型"]  # the legend in the page's language, not the stage's key
     assert page.get_by_test_id("start-training").is_disabled()
 
 
