@@ -23,6 +23,8 @@ DISCONNECTED_OUTCOME = "断线"  # the line dropped before the flow ended (outco
 # What an outcome means for the sale, for its colour on every page (Bootstrap's tones): won, open, lost, handed over.
 OUTCOME_TONES = {"成交": "success", "意向": "warning", "回访": "warning", "拒绝": "danger", "挂断": "danger",
                  DISCONNECTED_OUTCOME: "danger", "转人工": "primary"}
+DEAL_OUTCOMES = [name for name, tone in OUTCOME_TONES.items() if tone == "success"]  # the sale was made
+LEAD_OUTCOMES = [name for name, tone in OUTCOME_TONES.items() if tone == "warning"]  # interested: follow up
 STAGE_COLUMNS = ["vad_ms", "asr_ms", "nlu_ms", "flow_ms", "tts_ms", "total_ms"]
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncDate
 
-from calls.models import Call, CallNode, LatencyBucket, Turn
+from calls.models import DEAL_OUTCOMES, LEAD_OUTCOMES, Call, CallNode, LatencyBucket, Turn
 from calls.percentiles import percentiles
 
 STAGES = ("vad", "asr", "nlu", "flow", "tts", "total")
@@ -23,14 +23,17 @@ def rate(part: int | None, whole: int | None) -> float | None:
 
 
 def summary(calls: QuerySet[Call]) -> dict:
-    """Totals: calls, completed calls and the completion rate, user turns, no-match turns and the no-match rate (per
-    user turn), calls with a no-match, average turns per call."""
+    """Totals: calls, completed calls and the completion rate, deals and leads (outcomes 成交; 意向/回访) and their
+    rates, user turns, no-match turns and the no-match rate (per user turn), calls with a no-match, average turns per
+    call."""
     row = calls.aggregate(
         calls=Count("id"), completed=Count("id", filter=Q(completed=True)), turns=Sum("turn_count"),
+        deals=Count("id", filter=Q(outcome__in=DEAL_OUTCOMES)), leads=Count("id", filter=Q(outcome__in=LEAD_OUTCOMES)),
         user_turns=Sum("user_turn_count"), no_matches=Sum("no_match_count"),
         no_match_calls=Count("id", filter=Q(no_match_count__gt=0)))
     row = {k: v or 0 for k, v in row.items()}
     return {**row, "completion_rate": rate(row["completed"], row["calls"]),
+            "deal_rate": rate(row["deals"], row["calls"]), "lead_rate": rate(row["leads"], row["calls"]),
             "no_match_rate": rate(row["no_matches"], row["user_turns"]),
             "turns_per_call": round(row["turns"] / row["calls"], 2) if row["calls"] else None}
 

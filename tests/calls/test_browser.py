@@ -18,6 +18,7 @@ def test_the_dashboard_draws_the_filtered_figures(page, live_server, team, bot, 
     page.goto(f"{_base(live_server, team, bot)}/analytics/?version=1")
     assert page.get_by_test_id("kpi-calls").inner_text() == "3"
     assert page.get_by_test_id("kpi-completion").inner_text() == "33%"
+    assert page.get_by_test_id("kpi-deals").inner_text() == "33%" and page.get_by_test_id("kpi-leads").inner_text() == "0%"
     # v1 turns: 100 100 200 300 800 900 1000 1200 → ranks 4, 8, 8.
     assert page.get_by_test_id("kpi-latency").inner_text() == "300 / 1200 / 1200"
     for name in ("per-day", "outcomes", "funnel", "intents", "latency"):

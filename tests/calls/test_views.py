@@ -71,6 +71,8 @@ def test_the_dashboard_shows_the_filtered_figures(viewer, url, hand_calls):
     response = viewer.get(f"{url('dashboard')}?version=1")
     data = response.context["data"]
     assert data["summary"]["calls"] == 3 and data["summary"]["completion_rate"] == 0.3333
+    # A: 成交; B: 挂断; C: 断线 → one deal in three, no lead (D's 意向 is version 2).
+    assert (data["summary"]["deals"], data["summary"]["deal_rate"], data["summary"]["lead_rate"]) == (1, 0.3333, 0.0)
     assert [r["node"] for r in data["funnel"]] == ["hi", "need", "ask", "deal"]
     assert 'id="analytics-data"' in response.content.decode()
 
@@ -87,6 +89,8 @@ def test_compare_puts_two_versions_side_by_side(viewer, url, hand_calls):
     sides = dict(response.context["sides"])
     assert sides[1]["summary"]["calls"] == 3 and sides[2]["summary"]["calls"] == 1
     assert sides[2]["funnel"]["deal"]["calls"] == 1 and "ask" not in sides[2]["funnel"]
+    html = response.content.decode()  # v2's one call ended 意向: a lead, no deal
+    assert 'data-version="2" data-field="leads">100%' in html and 'data-version="2" data-field="deals">0%' in html
 
 
 def _csv(response) -> list[list[str]]:
