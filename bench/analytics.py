@@ -112,10 +112,10 @@ def export(bot) -> dict:
 
     calls = Call.objects.filter(pk__in=bot.calls.order_by("-id").values("pk")[:CALLS])
     began = time.perf_counter()
-    lines = sum(1 for _ in call_rows(calls))
+    lines = sum(1 for _ in call_rows(calls, bot))
     seconds = time.perf_counter() - began
     tracemalloc.start()
-    sum(1 for _ in call_rows(calls))
+    sum(1 for _ in call_rows(calls, bot))
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return {"rows": lines - 1, "seconds": round(seconds, 2), "peak_python_mb": round(peak / 2**20, 1)}

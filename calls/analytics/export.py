@@ -1,25 +1,28 @@
 """CSV exports of filtered calls and their turns, streamed: rows come from a database cursor in chunks, so memory stays
-flat however many calls match (PostgreSQL: a server-side cursor; SQLite: chunked fetches)."""
+flat however many calls match (PostgreSQL: a server-side cursor; SQLite: chunked fetches).
+
+Made for a spreadsheet, in the language of the request: headers and codes (channel, event, yes/no) translated, times in
+the configured time zone, nodes by their titles, and one column per slot of the bot (a call's: its final values).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from calls.models import Call, Turn
+from calls.models import Call, Channel, Turn
+from flows.models import FlowVersion
 from nlu.importing import safe_cell
+from salesstudio.models import Bot
 
-CALL_COLUMNS = ["id", "started_at", "ended_at", "flow_version__number", "model_version__number", "channel", "mode",
-                "outcome", "end_node", "completed", "turn_count", "user_turn_count", "no_match_count",
-                "silence_count", "barge_in_count", "max_latency_ms"]
-TURN_COLUMNS = ["call_id", "index", "created_at", "event", "from_node", "node", "path", "user_text", "asr_confidence",
-                "intent", "intent_confidence", "slots", "changed_slots", "bot_text", "no_match", "silence", "barge_in",
-                "vad_ms", "asr_ms", "nlu_ms", "flow_ms", "tts_ms", "total_ms"]
-JSON_COLUMNS = {"path", "slots", "changed_slots"}
 CHUNK = 2000
+Cell = Callable[[Any, dict], Any]  # (value, the row's values by column) → the cell
 
 
 class _Line:
@@ -29,30 +32,86 @@ class _Line:
         return value
 
 
-def _csv(header: list[str], rows: Iterator[tuple]) -> Iterator[str]:
+def call_rows(calls: QuerySet[Call], bot: Bot) -> Iterator[str]:
+    """CSV lines of the calls, newest first; the headers are translated now, in the caller's language."""
+    titles, slots = _node_titles(bot), list(bot.slots.values_list("name", flat=True))
+    labels = _labels()
+    columns: list[tuple[str, str, Cell]] = [
+        ("id", _("Call number"), _same), ("started_at", _("Started"), _local), ("ended_at", _("Ended"), _local),
+        ("flow_version__number", _("Flow version"), _same), ("model_version__number", _("Model version"), _same),
+        ("channel", _("Channel"), labels), ("mode", _("Mode"), labels), ("outcome", _("Outcome"), _same),
+        ("end_node", _("Ended at node"), lambda v, row: _title(titles, row["flow_version__number"], v)),
+        ("completed", _("Completed"), _yes_no), ("turn_count", _("Turns"), _same),
+        ("user_turn_count", _("Customer turns"), _same), ("no_match_count", _("No-matches"), _same),
+        ("silence_count", _("Silences"), _same), ("barge_in_count", _("Barge-ins"), _same),
+        ("max_latency_ms", _("Slowest turn (ms)"), _same)]
+    last_slots = Turn.objects.filter(call=OuterRef("pk")).order_by("-index").values("slots")[:1]
+    rows = (calls.annotate(final_slots=Subquery(last_slots)).order_by("-started_at", "-id")
+            .values(*[c[0] for c in columns], "final_slots").iterator(chunk_size=CHUNK))
+    return _csv(columns, slots, "final_slots", rows)
+
+
+def turn_rows(calls: QuerySet[Call], bot: Bot) -> Iterator[str]:
+    """CSV lines of the calls' turns in call and turn order."""
+    titles, slots = _node_titles(bot), list(bot.slots.values_list("name", flat=True))
+    labels = _labels()
+    node = lambda v, row: _title(titles, row["call__flow_version__number"], v)  # noqa: E731
+    columns: list[tuple[str, str, Cell]] = [
+        ("call_id", _("Call number"), _same), ("index", _("Turn"), _same), ("created_at", _("Time"), _local),
+        ("event", _("Event"), labels), ("from_node", _("From node"), node), ("node", _("Node"), node),
+        ("path", _("Nodes passed"), lambda v, row: " → ".join(node(n, row) for n in v or [])),
+        ("user_text", _("Customer said"), _same), ("asr_confidence", _("Recognition confidence"), _same),
+        ("intent", _("Intent"), _same), ("intent_confidence", _("Intent confidence"), _same),
+        ("bot_text", _("Bot said"), _same), ("no_match", _("No-match"), _yes_no), ("silence", _("Silence"), _yes_no),
+        ("barge_in", _("Barge-in"), _yes_no), ("vad_ms", _("Endpointing (ms)"), _same),
+        ("asr_ms", _("Speech recognition (ms)"), _same), ("nlu_ms", _("Understanding (ms)"), _same),
+        ("flow_ms", _("Flow (ms)"), _same), ("tts_ms", _("Speech synthesis (ms)"), _same),
+        ("total_ms", _("Whole turn (ms)"), _same), ("call__flow_version__number", _("Flow version"), _same)]
+    rows = (Turn.objects.filter(call__in=calls).order_by("call_id", "index")
+            .values(*[c[0] for c in columns], "slots").iterator(chunk_size=CHUNK))
+    return _csv(columns, slots, "slots", rows)
+
+
+def _csv(columns: list[tuple[str, str, Cell]], slots: list[str], slot_field: str,
+         rows: Iterator[dict]) -> Iterator[str]:
     writer = csv.writer(_Line())
-    yield "\ufeff" + writer.writerow(header)  # the BOM makes Excel read the Chinese text as UTF-8
+    yield "\ufeff" + writer.writerow([label for _, label, _ in columns] + slots)  # the BOM: Excel reads UTF-8
     for row in rows:
-        yield writer.writerow([safe_cell(cell) for cell in row])  # a caller's words are never run as a formula
+        values = row[slot_field] or {}
+        cells = [cell(row[name], row) for name, _, cell in columns] + [_slot(values.get(s)) for s in slots]
+        yield writer.writerow([safe_cell(c) for c in cells])  # a caller's words are never run as a formula
 
 
-def call_rows(calls: QuerySet[Call]) -> Iterator[str]:
-    """CSV lines of the calls, newest first."""
-    rows = calls.order_by("-started_at", "-id").values_list(*CALL_COLUMNS).iterator(chunk_size=CHUNK)
-    header = [c.replace("__number", "") for c in CALL_COLUMNS]
-    return _csv(header, rows)
+def _same(value: Any, row: dict) -> Any:
+    return value
 
 
-def turn_rows(calls: QuerySet[Call]) -> Iterator[str]:
-    """CSV lines of the calls' turns in call and turn order; JSON columns as JSON text."""
-    positions = [i for i, c in enumerate(TURN_COLUMNS) if c in JSON_COLUMNS]
-    rows = (Turn.objects.filter(call__in=calls).order_by("call_id", "index").values_list(*TURN_COLUMNS)
-            .iterator(chunk_size=CHUNK))
-    return _csv(TURN_COLUMNS, (_json_cells(row, positions) for row in rows))
+def _local(value: Any, row: dict) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def _json_cells(row: tuple, positions: list[int]) -> tuple:
-    cells = list(row)
-    for i in positions:
-        cells[i] = json.dumps(cells[i], ensure_ascii=False)
-    return tuple(cells)
+def _yes_no(value: Any, row: dict) -> str:
+    return _("yes") if value else _("no")
+
+
+def _labels() -> Cell:
+    """Channel, mode and event codes as the pages show them."""
+    names = {**dict(Channel.choices), **dict(Call.Mode.choices), **dict(Turn.Event.choices)}
+    return lambda value, row: str(names.get(value, value))
+
+
+def _slot(value: Any) -> Any:
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+
+
+def _node_titles(bot: Bot) -> dict[int, dict[str, str]]:
+    """Node titles per published version number."""
+    versions = FlowVersion.objects.filter(flow__bot=bot).values_list("number", "program")
+    return {number: {i: n.get("title") or i for i, n in ((program or {}).get("nodes") or {}).items()}
+            for number, program in versions}
+
+
+def _title(titles: dict[int, dict[str, str]], version: int | None, node: str | None) -> str:
+    return titles.get(version, {}).get(node, node) if node else ""

@@ -66,10 +66,10 @@ def _csv_response(lines, name: str) -> StreamingHttpResponse:
 @require_http_methods(["GET"])
 @workspace_view(read="view")
 def calls_csv(request: HttpRequest, bot: Bot) -> StreamingHttpResponse:
-    return _csv_response(export.call_rows(CallFilterForm(bot, request.GET).calls()), f"{bot.slug}-calls.csv")
+    return _csv_response(export.call_rows(CallFilterForm(bot, request.GET).calls(), bot), f"{bot.slug}-calls.csv")
 
 
 @require_http_methods(["GET"])
 @workspace_view(read="view")
 def turns_csv(request: HttpRequest, bot: Bot) -> StreamingHttpResponse:
-    return _csv_response(export.turn_rows(CallFilterForm(bot, request.GET).calls()), f"{bot.slug}-turns.csv")
+    return _csv_response(export.turn_rows(CallFilterForm(bot, request.GET).calls(), bot), f"{bot.slug}-turns.csv")

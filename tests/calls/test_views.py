@@ -101,24 +101,43 @@ def _csv(response) -> list[list[str]]:
 def test_the_calls_export_streams_the_filtered_calls(viewer, url, hand_calls):
     rows = _csv(viewer.get(f"{url('calls_csv')}?version=1"))
     header, body = rows[0], rows[1:]
-    assert header[:4] == ["id", "started_at", "ended_at", "flow_version"]
+    assert header[:4] == ["Call number", "Started", "Ended", "Flow version"]
     assert sorted(int(r[0]) for r in body) == sorted(hand_calls[k].pk for k in "abc")
     by_id = {int(r[0]): dict(zip(header, r, strict=True)) for r in body}
-    assert by_id[hand_calls["b"].pk]["outcome"] == "挂断" and by_id[hand_calls["a"].pk]["no_match_count"] == "1"
+    a, b = by_id[hand_calls["a"].pk], by_id[hand_calls["b"].pk]
+    assert b["Outcome"] == "挂断" and a["No-matches"] == "1" and a["Completed"] == "yes" and a["Channel"] == "Simulated"
+    assert a["Started"] == "2026-11-02 10:00:00"  # the configured time zone (Asia/Shanghai), not UTC
 
 
 def test_the_turns_export_streams_the_turns_of_the_filtered_calls(viewer, url, hand_calls):
     rows = _csv(viewer.get(f"{url('turns_csv')}?outcome=成交"))
     header, body = rows[0], rows[1:]
-    assert [r[header.index("index")] for r in body] == ["0", "1", "2", "3"]
-    assert body[0][header.index("path")] == '["hi", "need"]'
-    assert body[3][header.index("user_text")] == "扬程五十米"
+    assert [r[header.index("Turn")] for r in body] == ["0", "1", "2", "3"]
+    assert body[0][header.index("Nodes passed")] == "hi → need" and body[3][header.index("Event")] == "User turn"
+    assert body[3][header.index("Customer said")] == "扬程五十米"
+
+
+def test_the_exports_name_nodes_by_title_and_give_each_slot_a_column(viewer, url, bot, versions, hand_calls):
+    from nlu.models import Slot
+
+    from tests.calls.conftest import GRAPH
+
+    Slot.objects.create(bot=bot, name="扬程", type="number")
+    versions[0].program = {"nodes": {n["id"]: {"title": n["title"]} for n in GRAPH["nodes"]}}
+    versions[0].save()
+    hand_calls["a"].turns.filter(index__gte=2).update(slots={"扬程": 50})
+    calls = _csv(viewer.get(f"{url('calls_csv')}?outcome=成交"))
+    assert calls[0][-1] == "扬程" and calls[1][-1] == "50"  # the call's final value
+    assert calls[1][calls[0].index("Ended at node")] == "成交"
+    turns = _csv(viewer.get(f"{url('turns_csv')}?outcome=成交"))
+    assert [r[-1] for r in turns[1:]] == ["", "", "50", "50"]
+    assert turns[1][turns[0].index("Nodes passed")] == "开场 → 确认需求"
 
 
 def test_a_callers_formula_is_exported_as_text(viewer, url, hand_calls):
     hand_calls["a"].turns.filter(index=1).update(user_text='=HYPERLINK("http://evil.example/","x")')
     rows = _csv(viewer.get(url("turns_csv")))
-    texts = [r[rows[0].index("user_text")] for r in rows[1:]]
+    texts = [r[rows[0].index("Customer said")] for r in rows[1:]]
     assert '\'=HYPERLINK("http://evil.example/","x")' in texts and not any(t.startswith("=") for t in texts)
 
 
