@@ -96,3 +96,15 @@ def test_workspace_switcher_lists_only_my_workspaces(client, team):
     page = client.get(reverse("bot_list", kwargs={"ws": team["workspace"].slug})).content.decode()
     assert "华东销售部" in page
     assert "别家公司" not in page
+
+
+def test_a_page_opened_with_the_wrong_method_is_a_styled_page_in_the_users_language(client, team):
+    """A form's URL typed into the address bar: the styled 405 with a way back, not an empty page."""
+    client.force_login(team["editor"])
+    url = reverse("bot_import", kwargs={"ws": team["workspace"].slug})
+    response = client.get(url, headers={"Accept-Language": "zh-hans"})
+    page = response.content.decode()
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "无法以这种方式打开此页面" in page and 'data-testid="error-back"' in page
+    htmx = client.get(url, headers={"HX-Request": "true"})
+    assert htmx.status_code == 405 and htmx.content == b""

@@ -1,6 +1,9 @@
-"""Error pages in the product's layout and the user's language, each with a way back (Django's handler403/404)."""
+"""Error pages in the product's layout and the user's language, each with a way back (Django's handler403/404, and
+`styled_errors` for the 405 that `require_http_methods` answers with an empty body)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -25,3 +28,19 @@ def _error_page(request: HttpRequest, status: int, icon: str, title: str, text: 
     back = referer if safe and referer != request.build_absolute_uri() else reverse("home")
     context = {"error_icon": icon, "error_title": title, "error_text": text, "back_url": back}
     return render(request, "error.html", context, status=status)
+
+
+def styled_errors(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Middleware: an empty 405 (a page opened with a method it does not take, e.g. a form's URL typed into the address
+    bar) becomes the styled page; htmx requests keep the bare status."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if response.status_code != 405 or response.content or request.headers.get("HX-Request"):
+            return response
+        page = _error_page(request, 405, "slash-circle", _("This page cannot be opened this way"),
+                           _("Use the page's buttons and forms rather than the address bar."))
+        page["Allow"] = response.get("Allow", "")
+        return page
+
+    return middleware
