@@ -44,9 +44,17 @@ def do_invite(workspace: Workspace, email: str, role: str, invited_by: AbstractB
     return Invitation.objects.create(workspace=workspace, email=email.strip().lower(), role=role, invited_by=invited_by)
 
 
+def do_revoke_invitation(invitation: Invitation) -> None:
+    """Withdraw an invitation nobody has used yet: its link stops working."""
+    if Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).delete()[0] == 0:
+        raise ValidationError(_("This invitation has already been used."))
+
+
 @transaction.atomic
 def do_accept_invitation(invitation: Invitation, user: AbstractBaseUser) -> Membership:
-    """Join the invitation's workspace; an existing membership keeps the higher of the two roles."""
+    """Join the invitation's workspace; an existing membership keeps the higher of the two roles. The invitation row is
+    locked, so that two people opening the same link at once cannot both use it."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at is not None:
         raise ValidationError(_("This invitation has already been used."))
     membership, created = Membership.objects.get_or_create(

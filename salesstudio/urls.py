@@ -29,6 +29,7 @@ workspace_patterns = [
     path("jobs/<int:job>/", bots.job_status, name="job_status"),
     path("members/", workspaces.members, name="members"),
     path("members/<int:member>/", workspaces.member_update, name="member_update"),
+    path("members/invitations/<int:invitation>/revoke/", workspaces.invitation_revoke, name="invitation_revoke"),
     path("bots/<slug:bot>/", include(bot_patterns)),
 ]
 

@@ -93,6 +93,7 @@ def objects_for(team: dict, workspace) -> dict[str, object]:
         "call": call.pk,
         "member": workspace.memberships.order_by("-pk").first().pk,
         "token": workspace.invitations.create(email="new@example.com", role="viewer").token,
+        "invitation": workspace.invitations.create(email="later@example.com", role="viewer").pk,
     }
 
 

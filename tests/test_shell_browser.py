@@ -68,3 +68,25 @@ def test_a_missing_page_is_a_styled_chinese_404_and_every_page_has_a_favicon(liv
     icon = page.locator("link[rel=icon]").get_attribute("href")
     assert page.request.get(live_server.url + icon).status == 200
     assert not [url for url in missing if "favicon" in url]
+
+
+def test_the_owner_invites_copies_the_link_and_withdraws_it(live_server, page):
+    from salesstudio.models import Invitation
+
+    owner = factories.make_user("qian")
+    workspace = factories.make_workspace(owner, "华南销售部")
+    login(page, live_server, "qian")
+    page.goto(f"{live_server.url}/w/{workspace.slug}/members/")
+    assert "标注员" in page.get_by_test_id("role-help").inner_text()  # what each role may do
+    page.fill("input[name=email]", "li@example.com")
+    page.click("text=生成邀请链接")
+    toast = page.get_by_test_id("toasts").locator(".toast-body").first
+    assert "li@example.com" in toast.inner_text() and "/invite/" not in toast.inner_text()  # the link is below
+    link = page.get_by_test_id("invite-link").input_value()
+    assert link.endswith(f"/invite/{Invitation.objects.get().token}/")
+    page.get_by_test_id("copy-link").click()
+    page.get_by_test_id("toasts").get_by_text("已复制").wait_for()
+    page.screenshot(path="test-output/members.png", full_page=True)
+    page.get_by_test_id("revoke").click()
+    page.get_by_test_id("toasts").get_by_text("已撤回").wait_for()
+    assert page.get_by_test_id("invitation").count() == 0 and not Invitation.objects.exists()

@@ -108,3 +108,14 @@ def test_a_page_opened_with_the_wrong_method_is_a_styled_page_in_the_users_langu
     assert "无法以这种方式打开此页面" in page and 'data-testid="error-back"' in page
     htmx = client.get(url, headers={"HX-Request": "true"})
     assert htmx.status_code == 405 and htmx.content == b""
+
+
+def test_a_withdrawn_invitation_link_stops_working_and_a_used_one_cannot_be_withdrawn(client, team):
+    workspace = team["workspace"]
+    unused = services.do_invite(workspace, "a@example.com", "viewer", team["owner"])
+    used = services.do_invite(workspace, "b@example.com", "viewer", team["owner"])
+    services.do_accept_invitation(used, factories.make_user("bee"))
+    services.do_revoke_invitation(unused)
+    assert client.get(reverse("accept_invitation", args=[unused.token])).status_code == 404
+    with pytest.raises(ValidationError):
+        services.do_revoke_invitation(used)

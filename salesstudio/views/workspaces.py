@@ -6,13 +6,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from salesstudio import services
 from salesstudio.forms import InviteForm, RoleForm
-from salesstudio.models import Membership
+from salesstudio.models import Invitation, Membership
 from salesstudio.permissions import role_allows, workspace_view
 
 
@@ -23,8 +22,8 @@ def members(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         invitation = services.do_invite(request.workspace, form.cleaned_data["email"], form.cleaned_data["role"],
                                         request.user)
-        link = request.build_absolute_uri(reverse("accept_invitation", args=[invitation.token]))
-        messages.success(request, _("Invitation created. Send this link: %(link)s") % {"link": link})
+        messages.success(request, _("Invitation for %(email)s created: copy its link below and send it.")
+                         % {"email": invitation.email})
         return redirect("members", ws=request.workspace.slug)
     context = {
         "form": form,
@@ -32,6 +31,10 @@ def members(request: HttpRequest) -> HttpResponse:
         "invitations": request.workspace.invitations.filter(accepted_at__isnull=True),
         "can_manage": role_allows(request.membership.role, "manage"),
         "roles": RoleForm.base_fields["role"].choices,
+        "role_help": [(_("Owner"), _("everything, including members and invitations")),
+                      (_("Editor"), _("bots, flows, intents and slots, recordings, training, live tests")),
+                      (_("Annotator"), _("transcripts and labels")),
+                      (_("Viewer"), _("reads everything, changes nothing"))],
     }
     return render(request, "salesstudio/members.html", context)
 
@@ -46,6 +49,18 @@ def member_update(request: HttpRequest, member: int) -> HttpResponse:
             services.do_remove_member(membership)
         elif form.is_valid():
             services.do_change_role(membership, form.cleaned_data["role"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("members", ws=request.workspace.slug)
+
+
+@require_http_methods(["POST"])
+@workspace_view(read="manage", write="manage")
+def invitation_revoke(request: HttpRequest, invitation: int) -> HttpResponse:
+    found = get_object_or_404(Invitation, pk=invitation, workspace=request.workspace)
+    try:
+        services.do_revoke_invitation(found)
+        messages.success(request, _("The invitation for %(email)s was withdrawn.") % {"email": found.email})
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("members", ws=request.workspace.slug)

@@ -20,6 +20,17 @@
     showToasts(document);
   }
   window.salesStudioToast = addToast;
+  // A [data-copy] button copies the value of the input beside it (invitation links).
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-copy]");
+    if (!button) return;
+    var input = button.parentElement.querySelector("input");
+    input.select();
+    var done = function () { addToast(button.dataset.copied, "success"); };
+    var fallback = function () { document.execCommand("copy"); done(); };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(input.value).then(done, fallback);
+    else fallback();
+  });
   document.addEventListener("DOMContentLoaded", function () { showToasts(document); });
   // Server code sends `trigger_client_event(response, "toast", {"text": ..., "level": ...})`.
   document.body.addEventListener("toast", function (e) { addToast(e.detail.text, e.detail.level); });
