@@ -42,7 +42,9 @@ def _config(request: HttpRequest, bot: Bot, flow) -> dict:
             for name in ("save", "node_panel", "edge_panel", "settings_panel", "publish", "versions")}
     return {
         "urls": urls, "revision": flow.revision, "canEdit": can_edit(request),
-        "intents": list(bot.intents.order_by("id").values_list("name", flat=True)),
+        # A branch's new exits take the bot's own intents; the global ones are handled once, off the start node.
+        "intents": list(bot.intents.filter(is_global=False).order_by("id").values_list("name", flat=True)),
+        "globalIntents": list(bot.intents.filter(is_global=True).order_by("id").values_list("name", flat=True)),
         **canvas_labels(),  # kinds, conditions, exprWords: the same labels as every read-only canvas
         "kindFields": KIND_FIELDS,
         "text": {"saved": _("Saved"), "saving": _("Saving…"), "unsaved": _("Unsaved changes"),

@@ -14,6 +14,7 @@
 
   Shapes.state.labels = {kinds: config.kinds, conditions: config.conditions, exprWords: config.exprWords};
   Shapes.state.intents = config.intents;
+  Shapes.state.globalIntents = config.globalIntents;
 
   // ------------------------------------------------------------------------------------------------- canvas
   var counters = {n: 0, e: 0};

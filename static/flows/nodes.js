@@ -8,7 +8,7 @@
   var COLORS = {start: "#16a34a", say: "#2563eb", ask: "#7c3aed", branch: "#ea580c", condition: "#0d9488",
     transfer: "#db2777", end: "#475569"};
   var WIDTH = 232, HEIGHT = 66;
-  var state = {labels: {kinds: {}, conditions: {}}, issues: {}, diff: {}, elements: {}, slotsWord: "", intents: []};
+  var state = {labels: {kinds: {}, conditions: {}}, issues: {}, diff: {}, elements: {}, slotsWord: "", intents: [], globalIntents: []};
 
   function esc(text) {
     return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
@@ -161,18 +161,22 @@
     return readOnly;
   }
 
-  // The condition a new connection gets: the one exit this kind of node still lacks.
+  // The condition a new connection gets: the one exit this kind of node still lacks. A branch takes the first of the
+  // bot's own intents it does not handle yet; the start node, once it has its next step, the first unhandled global.
   function defaultCondition(lf, sourceId) {
     var source = lf.getNodeModelById(sourceId);
     var kind = source ? source.type.slice(3) : "say";
     var used = lf.getNodeOutgoingEdge(sourceId).map(function (e) { return (e.properties || {}).condition || {}; });
     var has = function (type) { return used.some(function (c) { return c.type === type; }); };
+    var taken = used.map(function (c) { return c.intent; });
+    var firstFree = function (names) { return names.filter(function (name) { return taken.indexOf(name) < 0; })[0]; };
     if (kind === "ask") return has("filled") ? {type: "fallback"} : {type: "filled"};
     if (kind === "branch") {
-      var taken = used.map(function (c) { return c.intent; });
-      var free = state.intents.filter(function (name) { return taken.indexOf(name) < 0; });
-      if (free.length) return {type: "intent", intent: free[0]};
+      if (firstFree(state.intents)) return {type: "intent", intent: firstFree(state.intents)};
       return has("no_match") ? (has("silence") ? {type: "default"} : {type: "silence"}) : {type: "no_match"};
+    }
+    if (kind === "start" && has("default") && firstFree(state.globalIntents)) {
+      return {type: "intent", intent: firstFree(state.globalIntents)};
     }
     return {type: "default"};
   }

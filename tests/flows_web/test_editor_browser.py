@@ -213,6 +213,27 @@ def test_flow_settings_are_edited_in_the_panel_and_saved_with_the_draft(live_ser
     assert graph(page)["settings"]["max_retries"] == 4
 
 
+def test_a_new_edge_takes_an_exit_the_node_still_lacks_and_globals_stay_on_the_start(live_server, page):
+    from nlu.models import Intent
+
+    owner = factories.make_user("wang")
+    bot = make_bot(factories.make_workspace(owner, "华东销售部"))
+    Intent.objects.filter(bot=bot, name="询价").delete()
+    Intent.objects.create(bot=bot, name="投诉", is_global=True)  # defined before the branch's own intents' turn
+    Intent.objects.filter(bot=bot, name="挂断").update(is_global=True)
+    login(page, live_server, "wang")
+    open_editor(page, live_server, bot)
+    start = next(n["id"] for n in graph(page)["nodes"] if n["kind"] == "start")
+    branch = drag_from_palette(page, "branch", 200, 220)
+    yes, other, complaint = (drag_from_palette(page, "say", x, 400) for x in (80, 260, 440))
+    for source, target in ((start, branch), (branch, yes), (branch, other), (start, complaint)):
+        # As a drag from an anchor ends (the anchors themselves are another test's business).
+        page.evaluate("([s, t]) => window.flowEditor.lf.addEdge({sourceNodeId: s, targetNodeId: t})", [source, target])
+    conditions = [e["condition"] for e in graph(page)["edges"]]
+    assert conditions == [{"type": "default"}, {"type": "intent", "intent": "肯定"}, {"type": "no_match"},
+                          {"type": "intent", "intent": "挂断"}]  # 投诉 and 挂断 are global: never a branch's
+
+
 def test_the_demo_bot_opens_validates_clean_and_publishes(live_server, page):
     owner = factories.make_user("wang")
     workspace = factories.make_workspace(owner, "华东销售部")
