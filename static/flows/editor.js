@@ -4,6 +4,7 @@
   "use strict";
   var Shapes = window.FlowShapes;
   var BIG_FLOW = 120;
+  var READABLE_ZOOM = 0.8;  // below this the node texts are too small to read
   var config = JSON.parse(document.getElementById("flow-config").textContent);
   var graph = JSON.parse(document.getElementById("flow-graph").textContent);
   var settings = graph.settings || {};
@@ -29,7 +30,7 @@
   }
 
   var plugins = [window.Extension.MiniMap, window.Layout.Dagre];
-  // Big flows render only what is in view (LogicFlow's partial mode) and open at a readable zoom on the start node.
+  // Big flows render only what is in view (LogicFlow's partial mode).
   var big = (graph.nodes || []).length > BIG_FLOW;
   var lf = new window.Core.LogicFlow({
     container: container,
@@ -56,12 +57,14 @@
 
   var loading = true;
   lf.render(Shapes.toLogicFlow(graph));
-  if (big) {
-    lf.zoom(0.8);
+  // Open on the whole flow when it fits at a readable size, else at a readable zoom with the start node near the top
+  // of the view, the flow running down from it ("fit" stays a button).
+  fit();
+  if (lf.graphModel.transformModel.SCALE_X < READABLE_ZOOM) {
+    lf.zoom(READABLE_ZOOM);
     var first = (graph.nodes || []).find(function (n) { return n.kind === "start"; }) || graph.nodes[0];
     lf.focusOn(first.id);
-  } else {
-    fit();
+    lf.translate(0, -Math.max(0, container.clientHeight / 2 - 90));
   }
   // The minimap draws the whole flow a second time: after the canvas is on screen.
   requestAnimationFrame(function () {

@@ -242,6 +242,14 @@ def test_the_demo_bot_opens_validates_clean_and_publishes(live_server, page):
     login(page, live_server, "wang")
     open_editor(page, live_server, bot)
     assert len(graph(page)["nodes"]) == len(bundles.load_demo_bundle()["flow"]["nodes"])
+    # Too big to fit readably: it opens at a readable zoom with the start node in view.
+    assert page.evaluate("window.flowEditor.lf.graphModel.transformModel.SCALE_X") >= 0.8
+    start = next(n["id"] for n in graph(page)["nodes"] if n["kind"] == "start")
+    box = page.locator(f".ss-node[data-node-id='{start}']").bounding_box()
+    canvas = page.get_by_test_id("canvas").bounding_box()
+    page.screenshot(path="test-output/editor-demo.png")
+    assert canvas["x"] <= box["x"] and box["x"] + box["width"] <= canvas["x"] + canvas["width"]
+    assert canvas["y"] <= box["y"] and box["y"] + box["height"] <= canvas["y"] + canvas["height"]
     assert page.get_by_test_id("error-count").inner_text() == "0"
     publish(page, "演示")
     version = Flow.objects.get(bot=bot).versions.first()
