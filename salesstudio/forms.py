@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
 from salesstudio.models import Bot, Role
@@ -56,5 +57,6 @@ class BundleUploadForm(Styled, forms.Form):
 
 
 class SignUpForm(Styled, forms.Form):
-    username = forms.CharField(label=_("Username"), max_length=150)
+    username = forms.CharField(label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()],
+                               help_text=_("Letters (Chinese too), digits and @ . + - _ only."))
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, min_length=8)

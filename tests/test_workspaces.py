@@ -119,3 +119,44 @@ def test_a_withdrawn_invitation_link_stops_working_and_a_used_one_cannot_be_with
     assert client.get(reverse("accept_invitation", args=[unused.token])).status_code == 404
     with pytest.raises(ValidationError):
         services.do_revoke_invitation(used)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_five_people_signing_up_on_one_link_at_once_make_one_member(team):
+    """Each sign-up runs in its own thread and database connection; the invitation row is locked while it is used."""
+    import threading
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    invitation = services.do_invite(team["workspace"], "race@example.com", Role.EDITOR, team["owner"])
+    url = reverse("accept_invitation", args=[invitation.token])
+    gate = threading.Barrier(5)
+
+    def sign_up(n: int) -> None:
+        try:
+            gate.wait()
+            Client().post(url, {"username": f"racer{n}", "password": "correct horse battery staple"})
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    joined = Membership.objects.filter(workspace=team["workspace"], user__username__startswith="racer")
+    assert joined.count() == 1
+    assert get_user_model().objects.filter(username__startswith="racer").count() == 1  # the others: no orphan account
+
+
+def test_a_username_with_markup_is_refused_at_sign_up(client, team):
+    invitation = services.do_invite(team["workspace"], "x@example.com", Role.VIEWER, team["owner"])
+    response = client.post(reverse("accept_invitation", args=[invitation.token]),
+                           {"username": "<img src=x onerror=alert(1)>", "password": "correct horse battery staple"})
+    assert response.status_code == 200 and response.context["form"].errors["username"]
+    assert not Membership.objects.filter(role=Role.VIEWER, user__username__contains="<").exists()
+    ok = client.post(reverse("accept_invitation", args=[invitation.token]),
+                     {"username": "李雷", "password": "correct horse battery staple"})
+    assert ok.status_code == 302 and Membership.objects.filter(user__username="李雷").exists()

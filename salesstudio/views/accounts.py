@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -44,15 +45,23 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = get_object_or_404(Invitation, token=token, accepted_at__isnull=True)
     form = None if request.user.is_authenticated else SignUpForm(request.POST or None)
     if request.method == "POST":
-        user = request.user if form is None else _sign_up(request, form, invitation.email)
+        try:
+            with transaction.atomic():  # the new account and the used invitation, or neither
+                user = request.user if form is None else _sign_up(form, invitation.email)
+                if user is not None:
+                    services.do_accept_invitation(invitation, user)
+        except ValidationError as exc:  # someone else used the link a moment ago
+            messages.error(request, " ".join(exc.messages))
+            return redirect("home")
         if user is not None:
-            services.do_accept_invitation(invitation, user)
+            if form is not None:
+                login(request, user)
             messages.success(request, _("You joined %(ws)s.") % {"ws": invitation.workspace.name})
             return redirect("bot_list", ws=invitation.workspace.slug)
     return render(request, "salesstudio/invitation.html", {"invitation": invitation, "form": form})
 
 
-def _sign_up(request: HttpRequest, form: SignUpForm, email: str):
+def _sign_up(form: SignUpForm, email: str):
     if not form.is_valid():
         return None
     User = get_user_model()
@@ -65,6 +74,4 @@ def _sign_up(request: HttpRequest, form: SignUpForm, email: str):
     except ValidationError as exc:
         form.add_error("password", exc)
         return None
-    user = User.objects.create_user(username=username, email=email, password=password)
-    login(request, user)
-    return user
+    return User.objects.create_user(username=username, email=email, password=password)
