@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from salesstudio.env import env_bool, env_int, env_list, env_path, env_str, env_url
 
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "salesstudio.views.errors.styled_errors",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "salesstudio.urls"
@@ -171,6 +173,17 @@ MEDIA_URL = "media/"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_HTTPS_PROXY", False) else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Scripts only from this site (no inline script or handler anywhere: see static/js/app.js); inline styles are allowed,
+# the chart and canvas libraries set them. The live call's WebSocket is same-origin ('self').
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": [SELF], "script-src": [SELF], "style-src": [SELF, "'unsafe-inline'"],
+    "img-src": [SELF, "data:", "blob:"], "font-src": [SELF, "data:"], "media-src": [SELF, "blob:"],
+    "connect-src": [SELF], "worker-src": [SELF, "blob:"], "object-src": [NONE], "base-uri": [SELF],
+    "form-action": [SELF], "frame-ancestors": [NONE]}}
 
 # Uploads: recordings may be large; Django streams them to temporary files above this size.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 200, minimum=1) * 1024 * 1024

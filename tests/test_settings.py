@@ -47,3 +47,22 @@ def test_secret_key_is_generated_once_per_data_folder(tmp_path):
     first = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True).stdout
     second = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True).stdout
     assert len(first.strip()) >= 50 and first == second
+
+
+def test_the_readmes_production_settings_pass_the_deploy_check(tmp_path):
+    """README "Production" plus HSTS: `manage.py check --deploy` has nothing to say."""
+    env = {"PATH": os.environ["PATH"], "SALESSTUDIO_DATA_DIR": str(tmp_path),
+           "DATABASE_URL": "postgres://u@db:5432/ss", "REDIS_URL": "redis://cache:6379/1",
+           "SECRET_KEY": "x" * 20 + "kT9#q2Lm!vB7@zR4%wY8&nC3^pJ6*hF1", "ALLOWED_HOSTS": "studio.example.com",
+           "CSRF_TRUSTED_ORIGINS": "https://studio.example.com", "BEHIND_HTTPS_PROXY": "1",
+           "SESSION_COOKIE_SECURE": "1", "SECURE_SSL_REDIRECT": "1", "SECURE_HSTS_SECONDS": "31536000",
+           "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1", "SECURE_HSTS_PRELOAD": "1"}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_pages_carry_a_content_security_policy_that_allows_scripts_from_the_site_only(client):
+    policy = client.get("/accounts/login/")["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "object-src 'none'" in policy and "frame-ancestors 'none'" in policy

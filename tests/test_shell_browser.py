@@ -90,3 +90,25 @@ def test_the_owner_invites_copies_the_link_and_withdraws_it(live_server, page):
     page.get_by_test_id("revoke").click()
     page.get_by_test_id("toasts").get_by_text("已撤回").wait_for()
     assert page.get_by_test_id("invitation").count() == 0 and not Invitation.objects.exists()
+
+
+def test_a_destructive_form_asks_first_without_any_inline_script(live_server, page):
+    """Under the Content-Security-Policy (scripts from the site only) the confirmation still comes, and 'cancel' keeps
+    the bot."""
+    from salesstudio.models import Bot
+
+    owner = factories.make_user("zhao")
+    bot = factories.make_bot(factories.make_workspace(owner, "西北销售部"), "水泵")
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    login(page, live_server, "zhao")
+    page.goto(f"{live_server.url}/w/{bot.workspace.slug}/bots/{bot.slug}/")
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.get_by_role("button", name="删除机器人").click()
+    page.wait_for_timeout(300)
+    assert asked == ["删除此机器人及其全部数据？"] and Bot.objects.filter(pk=bot.pk).exists()
+    page.once("dialog", lambda d: d.accept())
+    with page.expect_navigation():
+        page.get_by_role("button", name="删除机器人").click()
+    assert not Bot.objects.filter(pk=bot.pk).exists() and not errors

@@ -20,6 +20,18 @@
     showToasts(document);
   }
   window.salesStudioToast = addToast;
+  // No inline handlers (the Content-Security-Policy allows scripts from this site only): a form with [data-confirm]
+  // asks before it is sent; a field with [data-autosubmit] sends its form when it changes (after [data-confirm]).
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) e.preventDefault();
+  });
+  document.addEventListener("change", function (e) {
+    var field = e.target;
+    if (!field.hasAttribute || !field.hasAttribute("data-autosubmit")) return;
+    if (field.dataset.confirm && !window.confirm(field.dataset.confirm)) { field.value = ""; return; }
+    field.form.requestSubmit ? field.form.requestSubmit() : field.form.submit();
+  });
   // A [data-copy] button copies the value of the input beside it (invitation links).
   document.addEventListener("click", function (e) {
     var button = e.target.closest("[data-copy]");
