@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
@@ -30,6 +31,7 @@ from voice.audio import wav_bytes
 from voice.vad import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
+RECHECK_S = 5.0  # how often an open call re-checks that its caller may still call
 MODES = ("text", "voice")
 
 
@@ -88,6 +90,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             await self.close()
             return
         self.workspace = membership.workspace
+        self.checked_at = time.monotonic()
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
@@ -102,6 +105,10 @@ class CallConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(message, ensure_ascii=False))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not await self._still_allowed():
+            await self.send_json({"type": "error", "message": "your access to this workspace has ended"})
+            await self.close()
+            return
         try:
             if bytes_data is not None:
                 if self.pipeline is not None and self.pipeline.ended:
@@ -115,6 +122,25 @@ class CallConsumer(AsyncWebsocketConsumer):
         except Exception:  # a bug must not take the call down with it
             log.exception("live call message failed")
             await self.send_json({"type": "error", "message": "internal error"})
+
+    async def _still_allowed(self) -> bool:
+        """Whether the caller may still call: re-checked at most every RECHECK_S, so that a demotion, a removal or a
+        logout ends an open call within seconds without a query per frame or turn."""
+        now = time.monotonic()
+        if now - self.checked_at < RECHECK_S:
+            return True
+        self.checked_at = now
+        return await database_sync_to_async(self._check_access)()
+
+    def _check_access(self) -> bool:
+        session = self.scope.get("session")
+        if session is not None and session.session_key and not session.exists(session.session_key):
+            return False  # logged out: the session is gone
+        try:
+            check_access(self.scope.get("user"), self.workspace.slug, "edit")
+        except (Http404, PermissionDenied):
+            return False
+        return True
 
     @staticmethod
     def _parse(text: str | None) -> dict:

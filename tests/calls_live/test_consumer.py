@@ -180,3 +180,31 @@ async def test_a_voice_call_streams_bot_audio_hears_the_caller_and_saves_both_tr
     bot_pcm, _ = parse_wav(call.bot_audio.read())
     assert user_rate == 16_000 and len(user_pcm) == len(frames(speech, 1.0)) * 640
     assert len(bot_pcm) / 32_000 >= max(t.bot_audio_end or 0 for t in turns) - 0.01
+
+
+async def test_a_caller_demoted_or_logged_out_during_a_call_is_cut_off(team, demo_bot, monkeypatch):
+    """Membership and session are re-checked while the call runs (here at every message)."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from salesstudio.models import Membership
+
+    monkeypatch.setattr("calls.consumers.RECHECK_S", 0)
+    client = await connect(team["editor"], team["workspace"])
+    await start(client, demo_bot)
+    await database_sync_to_async(Membership.objects.filter(user=team["editor"]).update)(role="viewer")
+    await client.send_json_to({"type": "text", "text": "是的"})
+    assert (await events_until(client, "error"))[-1]["message"] == "your access to this workspace has ended"
+    assert (await client.receive_output(5))["type"] == "websocket.close"
+    await client.disconnect()  # the browser's side of the closing handshake
+    call = await database_sync_to_async(Call.objects.get)()
+    assert call.outcome == DISCONNECTED_OUTCOME  # the turns so far stay logged
+
+    session = SessionStore()
+    await database_sync_to_async(session.create)()
+    client = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/w/{team['workspace'].slug}/call/")
+    client.scope.update(user=team["owner"], session=session)
+    assert (await client.connect())[0]
+    await start(client, demo_bot)
+    await database_sync_to_async(session.delete)()  # what logging out does
+    await client.send_json_to({"type": "text", "text": "是的"})
+    assert (await events_until(client, "error"))[-1]["message"] == "your access to this workspace has ended"
