@@ -23,3 +23,4 @@ def fail_orphaned_runs(sender=None, **kwargs) -> None:  # noqa: ANN001
 
 
 sweep(services.do_fail_orphaned_runs)
+sweep(services.do_clean_stash)

@@ -1,7 +1,8 @@
 """NLU services (Django-aware): `check_*` validate and raise ValidationError with a message for the user, `do_*` write.
 
-examples — intents, slots, examples, bulk import/export; training — runs and the worker side; versions — model
-versions, reports, evaluation on files and the command line's helpers. Everything is re-exported here.
+examples — intents, slots, examples, bulk import/export; stash — checked imports awaiting confirmation (24 h);
+training — runs and the worker side; versions — model versions, reports, evaluation on files and the command line's
+helpers. Everything is re-exported here.
 """
 
 from nlu.services.examples import (  # noqa: F401
@@ -23,6 +24,7 @@ from nlu.services.examples import (  # noqa: F401
     slot_definitions,
     translate,
 )
+from nlu.services.stash import STASH_TTL, do_clean_stash, stash_rows, take_rows  # noqa: F401
 from nlu.services.training import (  # noqa: F401
     CONFIG_KEYS,
     MIN_EXAMPLES_PER_INTENT,

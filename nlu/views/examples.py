@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import secrets
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -125,29 +123,14 @@ def _import_summary(counts: dict, plan: services.ImportPlan | None) -> str:
     return text
 
 
-def _stash_dir():  # noqa: ANN202
-    folder = settings.DATA_DIR / "nlu-imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def _stash(request: HttpRequest, bot: Bot, plan: services.ImportPlan) -> str:
-    """Keep the checked rows on disk (not in the session: files can be large) under a token bound to the session."""
-    token = secrets.token_urlsafe(16)
-    rows = [r.as_example() for r in plan.rows]
-    (_stash_dir() / f"{token}.json").write_text(json.dumps(rows, ensure_ascii=False))
+    """Keep the checked rows until the editor confirms; the token only works in this session, for this bot."""
+    token = services.stash_rows([r.as_example() for r in plan.rows])
     request.session[f"nlu-import-{token}"] = bot.pk
     return token
 
 
 def _unstash(request: HttpRequest, bot: Bot, token: str) -> list[dict] | None:
-    safe = token.replace("-", "").replace("_", "").isalnum()  # the token names a file
-    if request.session.pop(f"nlu-import-{token}", None) != bot.pk or not safe:
+    if request.session.pop(f"nlu-import-{token}", None) != bot.pk:
         return None
-    path = _stash_dir() / f"{token}.json"
-    try:
-        rows = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    path.unlink(missing_ok=True)
-    return rows
+    return services.take_rows(token)

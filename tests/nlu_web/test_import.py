@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from nlu import importing
+from nlu import importing, services
 from nlu.models import Intent, Slot, TrainingExample
 
 
@@ -92,6 +92,26 @@ def test_a_skip_token_works_once_and_only_for_its_bot(client, team, bot):
     client.post(url(bot, "examples_import_confirm"), {"token": token})
     client.post(url(bot, "examples_import_confirm"), {"token": token})
     assert bot.examples.count() == 1
+
+
+def test_an_unconfirmed_import_expires_after_a_day_and_the_sweep_deletes_it(client, team, bot, settings, tmp_path):
+    import os
+    import time
+
+    import nlu.tasks  # noqa: F401  (the worker imports it: its sweeps register)
+    from salesstudio.sweeps import run_sweeps
+
+    settings.DATA_DIR = tmp_path
+    client.force_login(team["editor"])
+    old = upload(client, bot, "data.jsonl", jsonl(GOOD, "{bad")).context["token"]
+    new = upload(client, bot, "data.jsonl", jsonl(GOOD, "{bad")).context["token"]
+    day_ago = time.time() - services.STASH_TTL - 60
+    os.utime(tmp_path / "nlu-imports" / f"{old}.json", (day_ago, day_ago))
+    response = client.post(url(bot, "examples_import_confirm"), {"token": old}, follow=True)
+    assert "This import has expired" in response.content.decode() and bot.examples.count() == 0
+    os.utime(tmp_path / "nlu-imports" / f"{new}.json", (day_ago, day_ago))
+    assert run_sweeps() >= 1  # the worker's timer: nothing is left behind
+    assert list((tmp_path / "nlu-imports").iterdir()) == []
 
 
 def test_duplicates_in_a_file_are_merged(client, team, bot):
@@ -182,8 +202,6 @@ def test_export_then_import_round_trips(client, team, bot):
 def test_every_core_import_message_is_marked_for_translation():
     import re
     from pathlib import Path
-
-    from nlu import services
 
     source = "".join(path.read_text() for path in Path(importing.__file__).parent.glob("*.py"))
     templates = set(re.findall(r'(?:Message|RowError|ImportFileError)\("((?:[^"\\]|\\.)*)"', source))
