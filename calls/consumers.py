@@ -83,6 +83,8 @@ class CallConsumer(AsyncWebsocketConsumer):
         self.call: Call | None = None
         self.pipeline: CallPipeline | None = None
         self.audio_saved = False
+        self.marking: asyncio.Future | None = None  # the latest mark being waited for
+        self.closed = False
         try:
             membership = await database_sync_to_async(check_access)(
                 self.scope.get("user"), self.scope["url_route"]["kwargs"]["ws"], "edit")
@@ -94,6 +96,9 @@ class CallConsumer(AsyncWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        self.closed = True
+        if self.marking is not None:
+            self.marking.cancel()
         if self.pipeline is not None:
             await self.pipeline.stop()
             await self.sink.flush()
@@ -191,13 +196,22 @@ class CallConsumer(AsyncWebsocketConsumer):
         await self._pipeline().hangup()
 
     async def message_mark(self, message: dict) -> None:
+        """Answered once what came before it is processed, spoken and saved; waited for off the receive loop, so that
+        a hang-up (or any input) sent after a mark is handled at once. Marks are answered in order."""
+        self.marking = asyncio.ensure_future(self._mark(self.marking, str(message.get("name", ""))[:100]))
+
+    async def _mark(self, before: asyncio.Future | None, name: str) -> None:
+        if before is not None:
+            await asyncio.gather(before, return_exceptions=True)
         if self.pipeline is not None:
             await self.pipeline.settle()
             await self.sink.flush()
-        await self.send_json({"type": "mark", "name": str(message.get("name", ""))[:100]})
+        if not self.closed:
+            await self.send_json({"type": "mark", "name": name})
 
     async def _finished(self) -> None:
         await self.save_audio()
+        self.closed = True
         await self.close()
 
     async def save_audio(self) -> None:

@@ -208,3 +208,23 @@ async def test_a_caller_demoted_or_logged_out_during_a_call_is_cut_off(team, dem
     await database_sync_to_async(session.delete)()  # what logging out does
     await client.send_json_to({"type": "text", "text": "是的"})
     assert (await events_until(client, "error"))[-1]["message"] == "your access to this workspace has ended"
+
+
+@pytest.mark.slow
+async def test_a_hang_up_after_a_mark_cuts_the_bot_short_at_once(team, demo_bot, settings, tiny_whisper, espeak):
+    """A mark waits for the bot's speech, but off the receive loop: the hang-up sent after it stops the greeting
+    while it is still being spoken (before, it waited for the whole greeting: 11.75 s)."""
+    settings.ASR_MODEL = str(tiny_whisper)
+    client = await connect(team["editor"], team["workspace"])
+    await client.send_json_to({"type": "start", "bot": demo_bot.slug, "version": 1, "mode": "voice", "seed": 3})
+    while (await client.receive_output(30)).get("bytes") is None:
+        pass  # until the greeting's first audio
+    await client.send_json_to({"type": "mark", "name": "after-greeting"})
+    await client.send_json_to({"type": "hangup"})
+    events = []
+    while (output := await client.receive_output(30))["type"] != "websocket.close":
+        if output.get("text"):
+            events.append(json.loads(output["text"])["type"])
+    assert "stop_audio" in events and "end" in events  # cut while talking, then ended
+    call = await database_sync_to_async(Call.objects.get)(bot=demo_bot)
+    assert call.outcome == "挂断"
