@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from calls.turns import TurnRecord, describe_turn
+from calls.turns import TurnRecord, describe_turn, ms_since
 from flows import runtime
 from nlu import dst, lexicon
 
@@ -28,10 +28,6 @@ class Step:
     actions: list[dict]
     timings: dict[str, int] = field(default_factory=dict)  # "nlu" and "flow", ms
     prediction: dict | None = None  # what the NLU understood (`hear` only)
-
-
-def ms_since(began: float) -> int:
-    return max(0, round((time.perf_counter() - began) * 1000))
 
 
 def _runtime_value(value: Any) -> Any:

@@ -13,6 +13,11 @@ from flows.runtime import HANGUP_OUTCOME
 STAGES = ("vad", "asr", "nlu", "flow", "tts")
 
 
+def ms_since(began: float) -> int:
+    """Whole milliseconds since `began` (a perf_counter reading)."""
+    return max(0, round((time.perf_counter() - began) * 1000))
+
+
 @dataclasses.dataclass
 class TurnRecord:
     """One turn as the call log stores it. Latencies are milliseconds per stage (`STAGES`) plus "total"."""
@@ -87,7 +92,7 @@ class PendingTurn:
         if self.record.latency_ms:
             return None
         self.timings.update(stages)
-        self.record.latency_ms = {**self.timings, "total": max(0, round((time.perf_counter() - self.began) * 1000))}
+        self.record.latency_ms = {**self.timings, "total": ms_since(self.began)}
         return {"type": "latency", "turn": self.record.index, "stages": self.timings,
                 "total": self.record.latency_ms["total"]}
 

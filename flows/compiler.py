@@ -138,6 +138,11 @@ def _compile_node(node: Node, graph: Graph, exits: dict) -> dict:
     return compiled
 
 
+def node_titles(program: dict | None) -> dict[str, str]:
+    """Node id → title (the id when untitled) of a compiled program: how pages and exports name nodes."""
+    return {node_id: node.get("title") or node_id for node_id, node in ((program or {}).get("nodes") or {}).items()}
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no whitespace, UTF-8 characters kept: the form the checksum is computed over."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from calls.models import Call, Channel, Turn
+from flows.compiler import node_titles
 from flows.models import FlowVersion
 from nlu.importing import safe_cell
 from salesstudio.models import Bot
@@ -96,8 +97,8 @@ def _yes_no(value: Any, row: dict) -> str:
 
 def _labels() -> Cell:
     """Channel, mode and event codes as the pages show them."""
-    names = {**dict(Channel.choices), **dict(Call.Mode.choices), **dict(Turn.Event.choices)}
-    return lambda value, row: str(names.get(value, value))
+    names = {code: str(label) for code, label in [*Channel.choices, *Call.Mode.choices, *Turn.Event.choices]}
+    return lambda value, row: names.get(value, value)
 
 
 def _slot(value: Any) -> Any:
@@ -108,9 +109,8 @@ def _slot(value: Any) -> Any:
 
 def _node_titles(bot: Bot) -> dict[int, dict[str, str]]:
     """Node titles per published version number."""
-    versions = FlowVersion.objects.filter(flow__bot=bot).values_list("number", "program")
-    return {number: {i: n.get("title") or i for i, n in ((program or {}).get("nodes") or {}).items()}
-            for number, program in versions}
+    return {number: node_titles(program)
+            for number, program in FlowVersion.objects.filter(flow__bot=bot).values_list("number", "program")}
 
 
 def _title(titles: dict[int, dict[str, str]], version: int | None, node: str | None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import template
 
 from calls.models import OUTCOME_TONES
+from flows.compiler import node_titles
 
 register = template.Library()
 
@@ -15,8 +16,7 @@ def node_title(node_id: str | None, flow_version) -> str:  # noqa: ANN001
     """`{{ call.end_node|node_title:call.flow_version }}`: the node's title in that version (its id if untitled)."""
     if not node_id:
         return ""
-    nodes = ((getattr(flow_version, "program", None) or {}).get("nodes") or {})
-    return (nodes.get(node_id) or {}).get("title") or node_id
+    return node_titles(getattr(flow_version, "program", None)).get(node_id, node_id)
 
 
 @register.filter

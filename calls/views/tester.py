@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from calls.models import Turn
 from calls.views.analytics import STAGE_LABELS
+from flows.compiler import node_titles
 from flows.forms import canvas_labels
 from flows.models import FlowVersion
 from nlu.services import active_version
@@ -28,7 +29,7 @@ def tester(request: HttpRequest, bot: Bot) -> HttpResponse:
               "version": chosen.number if chosen else None, "graph": chosen.graph if chosen else None,
               "labels": canvas_labels(), "text": page_texts(), "events": dict(Turn.Event.choices),
               "stages": {stage: str(label) for stage, label in STAGE_LABELS.items() if stage != "total"},
-              "titles": {n["id"]: n.get("title") or "" for n in (chosen.graph if chosen else {}).get("nodes", [])}}
+              "titles": node_titles(chosen.program if chosen else None)}
     return render(request, "calls/tester.html", {"bot": bot, "versions": versions, "version": chosen,
                                                  "model": model, "config": config})
 
