@@ -208,6 +208,8 @@ async def test_a_caller_demoted_or_logged_out_during_a_call_is_cut_off(team, dem
     await database_sync_to_async(session.delete)()  # what logging out does
     await client.send_json_to({"type": "text", "text": "是的"})
     assert (await events_until(client, "error"))[-1]["message"] == "your access to this workspace has ended"
+    assert (await client.receive_output(5))["type"] == "websocket.close"
+    await client.disconnect()  # the call is closed and saved before the test's database is flushed
 
 
 @pytest.mark.slow
