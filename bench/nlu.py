@@ -1,6 +1,8 @@
 """NLU benchmark on the real base model and the public datasets in ../shared/data (never copied into the repo).
 
-Prints one JSON object. Parts (select with --only, repeatable): smp2017 (intent, train → dev), cais (intent + slots,
+Prints one JSON object. Parts (select with --only, repeatable): demo (the demo bot trained through the product path
+from its examples, its composed understanding scored on bench/data/demo_unseen.jsonl — customer utterances written
+apart from the training examples, never trained on — beside a TF-IDF + logistic regression baseline), smp2017 (intent, train → dev), cais (intent + slots,
 train → dev), crosswoz (dialogue state tracking: train on the first 400 dialogues of dst_val.jsonl, track the next
 100), latency (quantized runtime vs the unquantized peft model, one thread), memory (a process serving 20 bots).
 Data: SMP2017-ECDT task 1, CAIS (Liu et al. 2019), CrossWOZ (Zhu et al. 2020), see ../shared/data/README.md.
@@ -31,7 +33,8 @@ from nlu.importing import dialogue_turns  # noqa: E402
 from nlu.runtime import NluRuntime  # noqa: E402
 from nlu.train import TrainConfig, train  # noqa: E402
 
-PARTS = ("smp2017", "cais", "crosswoz", "latency", "memory")
+PARTS = ("demo", "smp2017", "cais", "crosswoz", "latency", "memory")
+DEMO_UNSEEN = ROOT / "bench" / "data" / "demo_unseen.jsonl"
 
 
 def log(*args) -> None:
@@ -84,6 +87,104 @@ def run_dataset(name: str, args, base: Path) -> dict:
         figures["dev_slots"] = {k: v for k, v in slot_report(gold, [p["spans"] for p in predictions]).items()
                                 if k != "per_slot"}
     log(name, json.dumps(figures, ensure_ascii=False))
+    return figures
+
+
+def demo_scores(predictor, rows: list[dict], slots: dict, threshold: float, ref_date) -> dict:
+    """On rows {"text", "intent" | None, "slots": {name: value}}: intent accuracy as the flow meets it (an intent
+    below the flow's confidence `threshold` is no intent; an out-of-scope row is right with none) and raw (the top
+    intent whatever its confidence), and precision/recall/F1 of the slot values the flow receives after the turn
+    (nlu.dst.update from an empty state: negations and corrections applied, values typed)."""
+    from nlu import dst
+    from nlu.evaluate import slot_normalizer
+
+    predictions = predictor.predict_many([r["text"] for r in rows])
+    norm = slot_normalizer(slots)
+    right = raw = tp = fp = fn = 0
+    errors = []
+    for row, got in zip(rows, predictions, strict=True):
+        sure = got["intent"] if (got.get("confidence") or 0) >= threshold else None
+        right += sure == row["intent"]
+        raw += got["intent"] == row["intent"]
+        if sure != row["intent"]:
+            errors.append([row["text"], row["intent"], got["intent"], round(got.get("confidence") or 0, 2)])
+        state = dst.update(dst.initial_state(), {**got, "text": row["text"], "slot_types": slots,
+                                                  "ref_date": ref_date.isoformat()})
+        gold = {(k, repr(norm(k, v))) for k, v in row["slots"].items()}
+        found = {(k, repr(norm(k, v))) for k, v in dst.slot_values(state).items()}
+        tp, fp, fn = tp + len(gold & found), fp + len(found - gold), fn + len(gold - found)
+    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+    return {"intent_accuracy": right / len(rows), "raw_intent_accuracy": raw / len(rows),
+            "slot_precision": precision, "slot_recall": recall,
+            "slot_f1": 2 * precision * recall / max(precision + recall, 1e-9), "intent_errors": errors}
+
+
+def baseline_accuracy(examples: list[dict], rows: list[dict]) -> float:
+    """Character 1–3-gram TF-IDF + logistic regression on the same training examples (the issue's baseline)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+    model = LogisticRegression(max_iter=2000).fit(vectorizer.fit_transform([e["text"] for e in examples]),
+                                                  [e["intent"] for e in examples])
+    predicted = model.predict(vectorizer.transform([r["text"] for r in rows]))
+    return float(sum(p == r["intent"] for p, r in zip(predicted, rows, strict=True)) / len(rows))
+
+
+def run_demo(args, base: Path) -> dict:
+    """The demo bot as `make run` seeds it: its examples plus the common intents it switches on, trained with the
+    product's recipe (nlu.train defaults, composed like nlu.services.training), scored on the unseen set."""
+    from datetime import date
+
+    from nlu.common import with_common_examples
+    from nlu.understanding import Understanding
+
+    bundle = json.loads((ROOT / "flows" / "demo" / "nlu.json").read_text(encoding="utf-8"))
+    slots = {s["name"]: s for s in bundle["slots"]}
+    intents = [i["name"] for i in bundle["intents"]]
+    ref = date.fromisoformat(bundle["ref_date"])
+    examples = [{**e, "context": None} for e in bundle["examples"]]
+    rows = read_jsonl(DEMO_UNSEEN)
+    taught = with_common_examples(examples, intents)
+    figures = {"unseen": len(rows), "out_of_scope": sum(r["intent"] is None for r in rows),
+               "examples": len(examples), "with_common": len(taught)}
+    in_scope = [r for r in rows if r["intent"] is not None]
+    baseline = baseline_accuracy(taught, in_scope)
+    figures["baseline_tfidf_lr_in_scope_accuracy"] = baseline
+
+    def compose(runtime, train_rows):
+        return Understanding(slots, with_common_examples(train_rows, intents), runtime, ref_date=ref)
+
+    started = time.monotonic()
+    flow = json.loads((ROOT / "flows" / "demo" / "flow.json").read_text(encoding="utf-8"))
+    threshold = flow["settings"]["confidence_threshold"]
+    figures["flow_threshold"] = threshold
+    figures["examples_only"] = demo_scores(Understanding(slots, taught, ref_date=ref), rows, slots, threshold, ref)
+    figures["examples_only_build_s"] = time.monotonic() - started
+    out = args.demo_version or args.work / "version-demo"
+    if not args.demo_version:
+        shutil.rmtree(out, ignore_errors=True)
+        config = TrainConfig(progress_interval_s=30, threads=args.threads)
+        started = time.monotonic()
+        result = train(examples, base, out, config, progress=lambda e: log("demo", json.dumps(e)), compose=compose)
+        figures["train_wall_s"] = time.monotonic() - started
+        figures["validation_metrics"] = {k: result.metrics.get(part, {}).get(k) for part, k in
+                                         (("intent", "accuracy"), ("slots", "f1"))}
+    runtime = NluRuntime(out)
+    composed = Understanding(slots, taught, runtime, ref_date=ref)
+    figures["composed"] = demo_scores(composed, rows, slots, threshold, ref)
+    figures["model_alone"] = demo_scores(runtime, rows, slots, threshold, ref)
+    in_scope_accuracy = demo_scores(composed, in_scope, slots, 0.0, ref)["raw_intent_accuracy"]
+    figures["composed_in_scope_accuracy"] = in_scope_accuracy
+    figures["error_ratio_vs_baseline"] = (1 - in_scope_accuracy) / max(1 - baseline, 1e-9)
+    samples = []
+    for row in rows * 3:
+        began = time.perf_counter()
+        composed.predict(row["text"])
+        samples.append(time.perf_counter() - began)
+    figures["predict_latency"] = percentiles(samples[len(rows):])
+    log("demo", json.dumps({k: v for k, v in figures.items() if k not in ("composed", "examples_only", "model_alone")},
+                           ensure_ascii=False))
     return figures
 
 
@@ -181,6 +282,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/salesstudio-bench-nlu"))
     parser.add_argument("--base", default=os.environ.get("NLU_BASE_MODEL"), help="base model folder")
     parser.add_argument("--version", type=Path, help="existing version folder for latency/memory")
+    parser.add_argument("--demo-version", type=Path, help="score this trained demo version instead of training one")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for training (2 threads on a shared 2-core machine waste CPU spinning)")
@@ -191,6 +293,8 @@ def main() -> None:
     base = resolve_base_model(args.base, args.work)
     results: dict = {"base_model": str(base), "cpus": os.cpu_count(), "train_threads": args.threads,
                      "load_average_start": os.getloadavg()}
+    if "demo" in parts:
+        results["demo"] = run_demo(args, base)
     for name in ("smp2017", "cais"):
         if name in parts:
             results[name] = run_dataset(name, args, base)

@@ -38,7 +38,8 @@ def _runtime_value(value: Any) -> Any:
 
 
 class Dialogue:
-    """`nlu` None means no trained model: slots come from the lexicon and no intent is recognised."""
+    """`nlu`: the bot's understanding; None (the simulator, whose customer is already understood) leaves the
+    lexicon's slot values and no intent."""
 
     def __init__(self, program: dict, slots: dict[str, dict] | None = None, nlu: Nlu | None = None,
                  seed: int = 0) -> None:
@@ -87,15 +88,12 @@ class Dialogue:
         return done
 
     def predict(self, text: str) -> dict:
-        """The model's intent and spans, completed by the lexicon's spans where the model found none."""
-        rules = lexicon.extract(text, list(self.slots.values()))
+        """What the bot's understanding (`nlu.understanding.Understanding`) makes of `text` after the bot's last
+        words; without one, the lexicon's slot values and no intent."""
         if self.nlu is None:
-            return {"intent": None, "confidence": None, "ranking": [], "spans": rules}
-        prediction = dict(self.nlu.predict(text, self.last_prompt or None))
-        spans = list(prediction.get("spans", []))
-        spans += [r for r in rules if not any(r["start"] < s["end"] and s["start"] < r["end"] for s in spans)]
-        prediction["spans"] = sorted(spans, key=lambda s: s["start"])
-        return prediction
+            return {"intent": None, "confidence": None, "ranking": [],
+                    "spans": lexicon.extract(text, list(self.slots.values()))}
+        return self.nlu.predict(text, self.last_prompt or None)
 
     def _record(self, event: dict | None, before: dict | None, after: dict, actions: list[dict], trace: list[str],
                 timings: dict[str, int]) -> Step:

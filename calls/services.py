@@ -13,9 +13,8 @@ from calls.call import CallError, CallSetup
 from calls.calllog import open_call
 from calls.models import Call
 from flows.models import FlowVersion
-from nlu.phrasebook import Phrasebook
 from nlu.runtime import RuntimeLoadError, get_runtime
-from nlu.services import active_version, export_examples, slot_definitions
+from nlu.services import active_version, bot_understanding, slot_definitions
 from salesstudio.models import Workspace
 from voice import engines
 from voice.correction import LexiconCorrector, vocabulary
@@ -30,27 +29,28 @@ class PreparedCall:
 def prepare_call(workspace: Workspace, bot_slug: str, number: int, *, voice: bool, seed: int,
                  user: AbstractBaseUser | None) -> PreparedCall:
     """Load a published version of a bot of `workspace` with its understanding and (voice) speech engines, and open
-    its call in the log. The NLU is the active model; the bot's examples as a phrasebook while it has none; the lexicon
-    alone when its model cannot load. Every engine loads once per process. Raises CallError when not found."""
+    its call in the log. The NLU is the bot's understanding (its examples, common intents and lexicon) with the active
+    model when there is one and it loads. Every engine loads once per process. Raises CallError when not found."""
     bot = workspace.bots.filter(slug=bot_slug).first()
     version = bot and FlowVersion.objects.filter(flow__bot=bot, number=number).first()
     if version is None or not version.program:
         raise CallError("no such bot or published version")
     setup = CallSetup(program=version.program, slots=slot_definitions(bot), dialect=bot.dialect, voice=bot.dialect,
                       seed=seed, max_utterance_ms=settings.MAX_UTTERANCE_SECONDS * 1000)
-    model_version = active_version(bot)
+    model_version, model = active_version(bot), None
     if model_version is not None:
         try:
-            setup.nlu = get_runtime(Path(model_version.path))
+            model = get_runtime(Path(model_version.path))
             setup.nlu_name = f"model v{model_version.number}"
         except (RuntimeLoadError, OSError, KeyError, ValueError) as exc:
-            setup.nlu_name = f"lexicon (model v{model_version.number} cannot load: {exc})"
+            setup.nlu_name = f"examples (model v{model_version.number} cannot load: {exc})"
     else:
-        setup.nlu, setup.nlu_name = Phrasebook(export_examples(bot), list(setup.slots.values())), "examples"
+        setup.nlu_name = "examples"
+    setup.nlu = bot_understanding(bot, model, model_key=model_version.path if model else "")
     if voice:
         setup.asr, setup.tts, setup.tts_cache = engines.asr_engine(), engines.tts_engine(), engines.tts_cache()
         hot_words = [w for node in setup.program["nodes"].values() for w in node.get("listen", {}).get("hot_words", [])]
         setup.corrector = LexiconCorrector(vocabulary(setup.slots.values(), hot_words))
-    call = open_call(bot=bot, flow_version=version, model_version=model_version if setup.nlu else None,
+    call = open_call(bot=bot, flow_version=version, model_version=model_version if model else None,
                      mode=Call.Mode.VOICE if voice else Call.Mode.TEXT, user=user, seed=seed)
     return PreparedCall(call, setup)

@@ -69,7 +69,8 @@ def do_import_bot(workspace: Workspace, data: dict[str, Any], user: AbstractBase
     )
     intents = {
         i["name"]: Intent.objects.create(
-            bot=bot, name=i["name"], description=i.get("description", ""), is_global=bool(i.get("is_global"))
+            bot=bot, name=i["name"], description=i.get("description", ""), is_global=bool(i.get("is_global")),
+            reply=str(i.get("reply") or "")[:500],
         )
         for i in data.get("intents", [])
     }
@@ -105,7 +106,8 @@ def export_bot(bot: Bot) -> dict[str, Any]:
         "format": FORMAT,
         "bot": {"name": bot.name, "slug": bot.slug, "dialect": bot.dialect, "description": bot.description},
         "intents": [
-            {"name": i.name, "description": i.description, "is_global": i.is_global} for i in bot.intents.order_by("id")
+            {"name": i.name, "description": i.description, "is_global": i.is_global, "reply": i.reply}
+            for i in bot.intents.order_by("id")
         ],
         "slots": [
             {"name": s.name, "type": s.type, "unit": s.unit, "values": s.values, "prompts": s.prompts}

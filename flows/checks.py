@@ -26,10 +26,12 @@ TEXT_FIELDS = ("texts", "prompts", "reprompts")
 
 @dataclass(frozen=True, slots=True)
 class BotSchema:
-    """The bot's intents (name → is_global) and slots (name → type), in definition order."""
+    """The bot's intents (name → is_global), slots (name → type), in definition order, and the default replies of
+    its global intents (name → text)."""
 
     intents: dict[str, bool] = field(default_factory=dict)
     slots: dict[str, str] = field(default_factory=dict)
+    replies: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -178,7 +180,7 @@ def _check_globals(analysis: Analysis) -> None:
         return
     start = analysis.nodes[analysis.start]
     for intent, is_global in analysis.schema.intents.items():
-        if is_global and intent not in analysis.global_intents:
+        if is_global and intent not in analysis.global_intents and intent not in analysis.schema.replies:
             analysis.report("global_intent_unhandled", start, intent=intent)
 
 

@@ -7,7 +7,8 @@ Program (format 1)::
      "settings": {"confidence_threshold": float, "max_retries": int, "silence_timeout_ms": int},
      "nodes": {id: {"id", "kind", "title", <kind fields>, "exits": {...}}},
      "global_intents": {intent: node id},            # intent edges leaving the start node
-     "slots": [{"name", "type"}], "intents": [{"name", "is_global"}]}
+     "slots": [{"name", "type"}], "intents": [{"name", "is_global"}],
+     "replies": {intent: text}}                      # only when some global intent has a default reply
 
 Kind fields and exits (targets are node ids, or None when the exit is absent):
     start      exits {"next"}
@@ -57,7 +58,7 @@ class CompileResult:
 
 
 def parse_schema(data: Any) -> BotSchema:
-    """`{"intents": [{"name", "is_global"?}], "slots": [{"name", "type"?}]}` → BotSchema. Other keys are ignored (the
+    """`{"intents": [{"name", "is_global"?, "reply"?}], "slots": [{"name", "type"?}]}` → BotSchema. Other keys are ignored (the
     schema comes from the bot's own records, which carry descriptions and examples). Raises SchemaError on a wrong
     shape or a repeated name."""
     if not isinstance(data, dict):
@@ -70,7 +71,14 @@ def parse_schema(data: Any) -> BotSchema:
     for name, kind in slots.items():
         if not isinstance(kind, str):
             raise SchemaError(f"schema.slots.{name}.type", "must be a string", "必须是字符串")
-    return BotSchema(intents=intents, slots=slots)
+    replies = {}
+    for item in _named_items(data, "intents"):
+        reply = item.get("reply") or ""
+        if not isinstance(reply, str):
+            raise SchemaError(f"schema.intents.{item['name']}.reply", "must be a string", "必须是字符串")
+        if reply.strip() and intents[item["name"]]:
+            replies[item["name"]] = reply.strip()
+    return BotSchema(intents=intents, slots=slots, replies=replies)
 
 
 def _named_items(data: dict, key: str) -> list[dict]:
@@ -111,6 +119,8 @@ def compile_flow(graph: Graph | dict, schema: BotSchema | dict) -> CompileResult
         "slots": [{"name": name, "type": kind} for name, kind in schema.slots.items()],
         "intents": [{"name": name, "is_global": is_global} for name, is_global in schema.intents.items()],
     }
+    if schema.replies:  # programs without replies keep the shape (and checksum) they always had
+        program["replies"] = dict(schema.replies)
     program["checksum"] = checksum(program)
     return CompileResult(program, errors, warnings)
 

@@ -57,8 +57,8 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                                   "ends as 回访.",
                          "{label}没有“兜底”出口：重问 {retries} 次仍未收集到时，通话以“回访”结束。"),
     "global_intent_unhandled": (WARNING, "The global intent “{intent}” has no handler: draw an intent edge for it "
-                                         "from {label}.",
-                                "全局意图“{intent}”没有处理：请从{label}连一条该意图的连线。"),
+                                         "from {label}, or give it a default reply.",
+                                "全局意图“{intent}”没有处理：请从{label}连一条该意图的连线，或为它填写默认回复。"),
 }
 
 

@@ -15,8 +15,9 @@ Actions: {"type": "say", "text", "node"}, {"type": "listen", "node", "barge_in",
 "expected_slots"}, {"type": "transfer", "node", "text"?, "queue"?}, {"type": "end", "node", "outcome"}.
 
 Between steps the call always rests on a listening node (ask or branch) or has ended. On a user turn: an intent
-below the confidence threshold counts as none; the node's own intent edge wins, then a global intent, then (ask) all
-slots filled → "filled" exit; anything else, and every silence, is a failed turn. A failed turn at a branch follows its
+below the confidence threshold counts as none; the node's own intent edge wins, then a global intent's edge, then (ask)
+all slots filled → "filled" exit, then a global intent's default reply (the bot says it and asks the node's question
+again, staying where it was); anything else, and every silence, is a failed turn. A failed turn at a branch follows its
 no_match / silence exit, else (no_match only) its default exit, else re-prompts; at an ask it re-prompts. Failed turns
 count per node over the whole call; once they exceed max_retries the node's fallback (ask) or default (branch) exit is
 taken, or the call ends with outcome 回访. An ask whose slots are all filled when entered is passed without asking.
@@ -149,6 +150,11 @@ def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[
         target = exits["filled"]
     if target is not None:
         _enter(program, state, target, actions, trace)
+        return
+    reply = program.get("replies", {}).get(intent) if intent else None
+    if reply is not None:  # answer, then ask the pending question again: the call stays where it was
+        actions.append({"type": "say", "text": _render(state, [reply]), "node": node["id"]})
+        _prompt(state, node, actions, retry=False)
         return
     _fail_turn(program, state, node, "no_match", actions, trace)
 

@@ -85,7 +85,7 @@ def draft_graph(flow: Flow) -> dict:
 def bot_schema(bot: Bot) -> dict:
     """The compiler's view of the bot: its intents and slots, in definition order."""
     return {
-        "intents": [{"name": i.name, "is_global": i.is_global} for i in bot.intents.order_by("id")],
+        "intents": [{"name": i.name, "is_global": i.is_global, "reply": i.reply} for i in bot.intents.order_by("id")],
         "slots": [{"name": s.name, "type": s.type} for s in bot.slots.order_by("id")],
     }
 

@@ -14,6 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 Normalizer = Callable[[str, str], object]
 
 
+NO_INTENT = "（无意图）"
+
+
 def default_normalizer(slot: str, text: str) -> str:
     """Case-folded text without whitespace (slot ignored)."""
     return "".join(str(text).split()).casefold()
@@ -31,11 +34,14 @@ def intent_report(gold: Sequence[str], predicted: Sequence[str], *, labels: Sequ
                   texts: Sequence[str] | None = None, max_errors: int = 200) -> dict:
     """Accuracy, macro/weighted F1, per-intent precision/recall/F1/support, confusion matrix, misclassified examples.
 
-    `labels` fixes the order of the per-intent table and the confusion matrix (default: sorted gold ∪ predicted);
+    No intent (None: out of scope, or nothing the bot knows) counts as the label :data:`NO_INTENT`. `labels` fixes
+    the order of the per-intent table and the confusion matrix (default: sorted gold ∪ predicted);
     macro F1 averages over intents that occur in gold or predictions. Raises ValueError on length mismatch.
     """
     if len(gold) != len(predicted) or (texts is not None and len(texts) != len(gold)):
         raise ValueError("gold, predicted and texts must have the same length")
+    gold = [NO_INTENT if g is None else g for g in gold]
+    predicted = [NO_INTENT if p is None else p for p in predicted]
     order = list(labels) if labels is not None else sorted(set(gold) | set(predicted))
     order += sorted((set(gold) | set(predicted)) - set(order))
     pairs = Counter(zip(gold, predicted, strict=True))

@@ -38,7 +38,7 @@ class BotScopedForm(forms.ModelForm):
 class IntentForm(BotScopedForm):
     class Meta:
         model = Intent
-        fields = ["name", "description", "is_global"]
+        fields = ["name", "description", "is_global", "reply"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 

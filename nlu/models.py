@@ -14,6 +14,9 @@ class Intent(models.Model):
     name = models.CharField(_("name"), max_length=60)
     description = models.TextField(_("description"), blank=True)
     is_global = models.BooleanField(_("global"), default=False, help_text=_("Recognised at every listening node."))
+    reply = models.CharField(_("default reply"), max_length=500, blank=True,
+                             help_text=_("For a global intent the flow has no edge for: the bot says this, then asks "
+                                         "its last question again."))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bot", "name"], name="intent_name_unique_in_bot")]

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -23,6 +24,9 @@ import torch
 from nlu import dataset as ds
 from nlu.batching import Item, batches, make_items, pad_id, predict_items
 from nlu.modeling import INTENT, SLOTS, TaskModel, new_task_model, restore_state, trainable_state
+
+if TYPE_CHECKING:
+    from nlu.version import Compose
 
 Progress = Callable[[dict], None]
 
@@ -115,10 +119,12 @@ def seed_everything(seed: int) -> None:
 
 def train(examples: Iterable[dict | ds.Example], base_dir: Path, out_dir: Path, config: TrainConfig | None = None,
           progress: Progress | None = None, should_cancel: Callable[[], bool] | None = None, *,
-          validation: Iterable[dict | ds.Example] | None = None) -> TrainResult:
+          validation: Iterable[dict | ds.Example] | None = None, compose: Compose | None = None) -> TrainResult:
     """Train both tasks and write a model version into `out_dir` (which must not exist yet).
 
-    `validation`, when given, replaces the held-out split (benchmarks). The slot model is trained only when some
+    `validation`, when given, replaces the held-out split (benchmarks). `compose(runtime, training examples)` builds
+    what answers in a call (`nlu.understanding.Understanding`), whose scores on the validation split become the
+    version's metrics; without it the model alone is scored (public datasets). The slot model is trained only when some
     example has spans. Raises TrainingCancelled, FileExistsError if `out_dir` exists, DatasetError for bad examples
     and ValueError for fewer than two intents.
     """
@@ -141,7 +147,7 @@ def train(examples: Iterable[dict | ds.Example], base_dir: Path, out_dir: Path, 
         models, history = _train_tasks(train_set, val_set, Path(base_dir), config, reporter)
         reporter.start("export")
         reporter.check()
-        manifest = write_version(partial, models, train_set, val_set, Path(base_dir), config, history)
+        manifest = write_version(partial, models, train_set, val_set, Path(base_dir), config, history, compose)
         reporter.emit({"stage": "export", "epoch": 0, "step": 1, "total_steps": 1, "loss": None, "eta_s": 0.0},
                       force=True)
     except BaseException:

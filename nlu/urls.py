@@ -9,6 +9,7 @@ from nlu.views import examples, intents, training, versions
 app_name = "nlu"
 urlpatterns = [
     path("", intents.intents, name="intents"),
+    path("intents/common/", intents.common_intents_enable, name="common_intents_enable"),
     path("intents/<int:intent>/", intents.intent_edit, name="intent_edit"),
     path("intents/<int:intent>/delete/", intents.intent_delete, name="intent_delete"),
     path("slots/new/", intents.slot_create, name="slot_create"),

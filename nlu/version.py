@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -23,16 +24,19 @@ import numpy as np
 from nlu import dataset as ds
 from nlu.base_models import model_checksum, sha256_file
 from nlu.batching import make_items, pad_id, predict_items
-from nlu.evaluate import intent_report, slot_report
+from nlu.evaluate import intent_report, slot_normalizer, slot_report
 from nlu.export import EMBEDDINGS_FILE, export_task, write_embeddings
 from nlu.modeling import INTENT, SLOTS, save_task
+
+# (loaded runtime, training examples as dicts) → what answers in a call (nlu.understanding.Understanding)
+Compose = Callable[[object, list[dict]], object]
 
 FORMAT = "salesstudio-nlu/1"
 EVAL_BATCH = 64
 
 
 def write_version(folder: Path, models: dict, train_set: list[ds.Example], val_set: list[ds.Example],
-                  base_dir: Path, config, history: dict) -> dict:
+                  base_dir: Path, config, history: dict, compose: Compose | None = None) -> dict:
     """Save adapters, export merged quantized graphs, evaluate them on `val_set`; write and return the manifest.
 
     `models[task]` is (TaskModel with its peft encoder, labels, tokenizer).
@@ -64,7 +68,7 @@ def write_version(folder: Path, models: dict, train_set: list[ds.Example], val_s
         "config": asdict(config), "history": history, "metrics": {},
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
-    manifest["metrics"] = evaluate_version(folder, val_set, reference)
+    manifest["metrics"] = evaluate_version(folder, val_set, reference, train_set, compose)
     manifest["files"] = {str(p.relative_to(folder)): sha256_file(p) for p in sorted(folder.rglob("*"))
                          if p.is_file() and p.name != MANIFEST}
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
@@ -75,24 +79,33 @@ def _fp32_logits(model, items, tokenizer, config) -> list[np.ndarray]:
     return predict_items(model, items, config.batch_size, pad_id(tokenizer))
 
 
-def evaluate_version(folder: Path, val_set: list[ds.Example], reference: dict) -> dict:
-    """Reports of the shipped runtime on `val_set` plus its agreement with the fp32 merged models."""
+def evaluate_version(folder: Path, val_set: list[ds.Example], reference: dict, train_set: list[ds.Example] = (),
+                     compose: Compose | None = None) -> dict:
+    """Reports on `val_set` of what answers in a call (`compose(runtime, train_set as dicts)`, or the shipped runtime
+    alone) plus the runtime's agreement with the fp32 merged models."""
     from nlu.runtime import NluRuntime
 
     if not val_set:
         return {}
     runtime = NluRuntime(folder)
+    predictor = compose(runtime, [as_dict(e) for e in train_set]) if compose else runtime
     predictions = []
     for start in range(0, len(val_set), EVAL_BATCH):
         chunk = val_set[start:start + EVAL_BATCH]
-        predictions += runtime.predict_many([e.text for e in chunk], [e.context for e in chunk])
+        predictions += predictor.predict_many([e.text for e in chunk], [e.context for e in chunk])
     metrics = {"intent": intent_report([e.intent for e in val_set], [p["intent"] for p in predictions],
                                        labels=runtime.intents, texts=[e.text for e in val_set])}
     if SLOTS in reference:
         gold = [[{"slot": s.slot, "value": e.text[s.start:s.end]} for s in e.spans] for e in val_set]
-        metrics["slots"] = slot_report(gold, [p["spans"] for p in predictions])
+        typed = slot_normalizer(predictor.slots) if compose else None  # values compare as the slot types read them
+        metrics["slots"] = slot_report(gold, [p["spans"] for p in predictions], normalizer=typed)
     metrics["quantized_agreement"] = {name: _agreement(runtime, name, *ref) for name, ref in reference.items()}
     return metrics
+
+
+def as_dict(example: ds.Example) -> dict:
+    return {"text": example.text, "intent": example.intent, "context": example.context,
+            "spans": [{"slot": s.slot, "start": s.start, "end": s.end} for s in example.spans]}
 
 
 def _agreement(runtime, task: str, items: list, fp32: list[np.ndarray]) -> float:

@@ -12,6 +12,7 @@ from calls.views.analytics import STAGE_LABELS
 from flows.compiler import node_titles
 from flows.forms import canvas_labels
 from flows.models import FlowVersion
+from nlu.models import TrainingRun
 from nlu.services import active_version
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
@@ -25,13 +26,14 @@ def tester(request: HttpRequest, bot: Bot) -> HttpResponse:
     wanted = request.GET.get("version")
     chosen = next((v for v in versions if str(v.number) == wanted), versions[0] if versions else None)
     model = active_version(bot)
+    training = bot.training_runs.filter(status__in=TrainingRun.ACTIVE).first()
     config = {"socket": f"/ws/w/{request.workspace.slug}/call/", "bot": bot.slug,
               "version": chosen.number if chosen else None, "graph": chosen.graph if chosen else None,
               "labels": canvas_labels(), "text": page_texts(), "events": dict(Turn.Event.choices),
               "stages": {stage: str(label) for stage, label in STAGE_LABELS.items() if stage != "total"},
               "titles": node_titles(chosen.program if chosen else None)}
     return render(request, "calls/tester.html", {"bot": bot, "versions": versions, "version": chosen,
-                                                 "model": model, "config": config})
+                                                 "model": model, "training": training, "config": config})
 
 
 def page_texts() -> dict[str, str]:

@@ -8,11 +8,13 @@ helpers. Everything is re-exported here.
 from nlu.services.examples import (  # noqa: F401
     IMPORT_MESSAGES,
     ImportPlan,
+    available_common_intents,
     check_example,
     check_import,
     check_spans,
     do_delete_intent,
     do_delete_slot,
+    do_enable_common_intents,
     do_import_rows,
     do_relabel_example,
     do_relabel_text,
@@ -41,6 +43,7 @@ from nlu.services.training import (  # noqa: F401
 from nlu.services.versions import (  # noqa: F401
     CLI_WORKSPACE,
     active_version,
+    bot_understanding,
     compare_versions,
     do_activate_version,
     do_create_cli_bot,

@@ -27,7 +27,34 @@ def slot_definitions(bot: Bot) -> dict[str, dict]:
 
 
 def intents_with_counts(bot: Bot):
-    return bot.intents.annotate(n_examples=Count("examples")).order_by("name")
+    """The bot's intents with `n_examples` (its own) and `n_common` (the product's, for a common intent)."""
+    from nlu.common import catalogue
+
+    intents = list(bot.intents.annotate(n_examples=Count("examples")).order_by("name"))
+    for intent in intents:
+        common = catalogue().get(intent.name)
+        intent.n_common = len(common.examples) if common else 0
+    return intents
+
+
+def available_common_intents(bot: Bot) -> list:
+    """The shipped common intents (nlu.common) the bot has not switched on yet."""
+    from nlu.common import catalogue
+
+    taken = set(bot.intents.values_list("name", flat=True))
+    return [c for name, c in catalogue().items() if name not in taken]
+
+
+def do_enable_common_intents(bot: Bot, names: list[str]) -> list[Intent]:
+    """Switch common intents on: each becomes a global intent of the bot with its default reply (its examples come
+    with the product).
+    Unknown or already present names are skipped."""
+    from nlu.common import catalogue
+
+    taken = set(bot.intents.values_list("name", flat=True))
+    chosen = [catalogue()[n] for n in dict.fromkeys(names) if n in catalogue() and n not in taken]
+    return Intent.objects.bulk_create([Intent(bot=bot, name=c.name, description=c.description, is_global=True,
+                                              reply=c.reply) for c in chosen], ignore_conflicts=True)
 
 
 # --- examples -------------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nlu.models import ModelVersion, TrainingRun
-from nlu.services.examples import intents_with_counts
+from nlu.services.examples import intents_with_counts, slot_definitions
 from salesstudio.models import Bot
 from salesstudio.sweeps import STALE_AFTER, Heartbeat
 
@@ -44,8 +44,12 @@ def check_start_training(bot: Bot) -> None:
 
 
 def thin_intents(bot: Bot) -> list:
-    """The bot's intents with fewer than THIN_INTENT examples (each with `n_examples`), fewest first."""
-    return sorted((i for i in intents_with_counts(bot) if i.n_examples < THIN_INTENT), key=lambda i: i.n_examples)
+    """The bot's intents with fewer than THIN_INTENT examples (each with `n_examples`), fewest first; common
+    intents come with the product's examples and are never thin."""
+    from nlu.common import catalogue
+
+    return sorted((i for i in intents_with_counts(bot) if i.n_examples < THIN_INTENT and i.name not in catalogue()),
+                  key=lambda i: i.n_examples)
 
 
 def do_start_training(bot: Bot, user: AbstractBaseUser | None, config: dict | None = None, *, base_model: str = "",
@@ -127,11 +131,20 @@ def _train(run: TrainingRun, echo: Callable[[dict], None] | None = None) -> None
     out_dir = version_folder(run)
     try:
         result = train(examples, base, out_dir, config, progress=_progress_writer(run.pk, echo),
-                       should_cancel=_cancel_checker(run.pk))
+                       should_cancel=_cancel_checker(run.pk), compose=_composer(run.bot))
     except TrainingCancelled:
         TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.CANCELLED, finished_at=timezone.now())
         return
     do_record_version(run, result.out_dir, result.metrics)
+
+
+def _composer(bot: Bot):  # noqa: ANN202
+    """What answers in the bot's calls, built from the training split: the version's figures are its figures."""
+    from nlu.common import with_common_examples
+    from nlu.understanding import Understanding
+
+    slots, intents = slot_definitions(bot), list(bot.intents.values_list("name", flat=True))
+    return lambda runtime, rows: Understanding(slots, with_common_examples(rows, intents), runtime)
 
 
 def version_folder(run: TrainingRun) -> Path:

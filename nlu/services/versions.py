@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nlu.models import ModelVersion
-from nlu.services.examples import slot_definitions
+from nlu.services.examples import export_examples, slot_definitions
 from salesstudio.models import Bot
 
 
@@ -47,13 +47,11 @@ def do_rollback(bot: Bot) -> ModelVersion:
 
 
 def get_bot_runtime(bot: Bot):  # noqa: ANN201
-    """The loaded runtime of the bot's active model version. Raises ValidationError when there is none."""
+    """The loaded runtime of the bot's active model version, or None when it has none."""
     from nlu.runtime import get_runtime
 
     version = active_version(bot)
-    if version is None:
-        raise ValidationError(_("This bot has no active model version yet: train one first."))
-    return get_runtime(Path(version.path))
+    return get_runtime(Path(version.path)) if version is not None else None
 
 
 def version_report(version: ModelVersion) -> dict:
@@ -87,12 +85,28 @@ def compare_versions(versions: list[ModelVersion]) -> list[dict]:
     return rows
 
 
-def evaluate_examples(bot: Bot, runtime, examples: list[dict]) -> dict:  # noqa: ANN001
-    """Intent and slot scores of `runtime` on examples `{text, intent, spans, context}`; slot values compare as the
-    bot's slot types read them (nlu.evaluate.evaluate_examples)."""
+def bot_understanding(bot: Bot, model=None, *, model_key: str = ""):  # noqa: ANN001, ANN201
+    """The bot's one understanding (`nlu.understanding`): its examples with the common intents it switched on, its
+    slots' lexicon and `model` (a loaded runtime, or None before training), shared by calls of the same bot."""
+    from nlu.common import with_common_examples
+    from nlu.understanding import cached_understanding
+
+    rows = with_common_examples(export_examples(bot), list(bot.intents.values_list("name", flat=True)))
+    return cached_understanding(slot_definitions(bot), rows, model, model_key=model_key)
+
+
+def evaluate_examples(bot: Bot, model, examples: list[dict]) -> dict:  # noqa: ANN001
+    """Intent and slot scores of the bot's understanding (with `model`, a loaded runtime or None) on examples
+    `{text, intent, spans, context}`; slot values compare as the bot's slot types read them
+    (nlu.evaluate.evaluate_examples)."""
     from nlu import evaluate
 
-    return evaluate.evaluate_examples(runtime, examples, slots=slot_definitions(bot))
+    return evaluate.evaluate_examples(bot_understanding(bot, model, model_key=_key(model)), examples,
+                                      slots=slot_definitions(bot))
+
+
+def _key(model) -> str:  # noqa: ANN001
+    return str(model.folder) if model is not None else ""
 
 
 CLI_WORKSPACE = "Command line"
@@ -123,9 +137,10 @@ def find_bot(slug: str, workspace_name: str | None = None) -> Bot:
     return found[0]
 
 
-def evaluate_dialogues(bot: Bot, runtime, dialogues: list[list[dict]]) -> dict:  # noqa: ANN001
-    """Turn scores and DST joint goal accuracy on `dialogues`, tracking and comparing slot values as the bot's slot
-    types read them (nlu.evaluate.evaluate_dialogues)."""
+def evaluate_dialogues(bot: Bot, model, dialogues: list[list[dict]]) -> dict:  # noqa: ANN001
+    """Turn scores and DST joint goal accuracy of the bot's understanding (with `model` or None) on `dialogues`,
+    tracking and comparing slot values as the bot's slot types read them (nlu.evaluate.evaluate_dialogues)."""
     from nlu import evaluate
 
-    return evaluate.evaluate_dialogues(runtime, dialogues, slots=slot_definitions(bot))
+    return evaluate.evaluate_dialogues(bot_understanding(bot, model, model_key=_key(model)), dialogues,
+                                       slots=slot_definitions(bot))

@@ -35,8 +35,21 @@ def intents(request: HttpRequest, bot: Bot) -> HttpResponse:
         "example_count": examples.count(),
         "example_form": ExampleForm(bot=bot, initial={"intent": selected}),
         "import_form": ImportForm(), "slot_names": list(bot.slots.values_list("name", flat=True)),
+        "common_intents": services.available_common_intents(bot),
     }
     return render(request, "nlu/intents.html", context)
+
+
+@require_http_methods(["POST"])
+@workspace_view(read="edit", write="edit")
+def common_intents_enable(request: HttpRequest, bot: Bot) -> HttpResponse:
+    """Switch on the chosen common intents (通用意图)."""
+    created = services.do_enable_common_intents(bot, request.POST.getlist("name"))
+    if created:
+        messages.success(request, _("Common intents switched on: %(names)s.") % {"names": "、".join(i.name for i in created)})
+    else:
+        messages.error(request, _("Choose at least one common intent."))
+    return redirect("nlu:intents", ws=request.workspace.slug, bot=bot.slug)
 
 
 @require_http_methods(["GET", "POST"])

@@ -54,12 +54,16 @@ def test_the_command_refuses_an_unknown_version(demo_bot):
 
 
 def test_bootstrap_demo_seeds_the_demo_workspace_bot_and_calls_once(db, settings, tmp_path):
-    settings.DATA_DIR = tmp_path
+    settings.DATA_DIR, settings.MODELS_DIR, settings.NLU_BASE_MODEL = tmp_path, tmp_path / "models", ""
     call_command("bootstrap_demo")
     bot = Call.objects.get(pk=Call.objects.first().pk).bot
     assert bot.calls.count() == 300
+    assert not bot.training_runs.exists()  # no base model prepared: nothing a worker could train on yet
+    settings.NLU_BASE_MODEL = str(tmp_path / "base")  # as after prepare_models
+    call_command("bootstrap_demo")
     call_command("bootstrap_demo")
     assert bot.calls.count() == 300
+    assert list(bot.training_runs.values_list("status", flat=True)) == ["queued"]
     assert list(Workspace.objects.values_list("name", flat=True)) == ["演示团队"]
     assert bot.workspace.bots.count() == 1
 

@@ -119,7 +119,6 @@ def test_the_turns_export_streams_the_turns_of_the_filtered_calls(viewer, url, h
 
 def test_the_exports_name_nodes_by_title_and_give_each_slot_a_column(viewer, url, bot, versions, hand_calls):
     from nlu.models import Slot
-
     from tests.calls.conftest import GRAPH
 
     Slot.objects.create(bot=bot, name="扬程", type="number")
@@ -146,3 +145,13 @@ def test_an_outsider_gets_404_and_anonymous_is_sent_to_log_in(client, team, url,
     assert client.get(url("dashboard")).status_code == 404
     client.logout()
     assert client.get(url("calls_csv"))["Location"].startswith("/accounts/login/")
+
+
+def test_the_tester_says_when_the_model_is_still_training(client, team, demo_bot):
+    from nlu.models import TrainingRun
+
+    client.force_login(team["owner"])
+    url = reverse("calls:tester", kwargs={"ws": team["workspace"].slug, "bot": demo_bot.slug})
+    assert "No trained model yet" in client.get(url).content.decode()
+    TrainingRun.objects.create(bot=demo_bot, status=TrainingRun.Status.RUNNING, eta_s=130)
+    assert "Training the model (about 3 min)" in client.get(url).content.decode()

@@ -8,14 +8,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_FLOW = ROOT / "flows" / "demo" / "flow.json"
-GLOBAL_INTENTS = ("挂断", "投诉", "转人工")
-DEMO_SCHEMA = {
-    "intents": [{"name": name, "is_global": name in GLOBAL_INTENTS}
-                for name in ("询价", "需求确认", "售后咨询", "投诉", "挂断", "物流查询", "肯定", "否定", "砍价", "转人工")],
-    "slots": [{"name": "产品型号", "type": "enum"}, {"name": "扬程", "type": "number"},
-              {"name": "流量", "type": "number"}, {"name": "数量", "type": "quantity"},
-              {"name": "预算", "type": "money"}, {"name": "交付时间", "type": "datetime"},
-              {"name": "联系电话", "type": "phone"}],
+DEMO_NLU = json.loads((ROOT / "flows" / "demo" / "nlu.json").read_text(encoding="utf-8"))
+DEMO_SCHEMA = {  # as flows.services.bot_schema reads the demo bot
+    "intents": [{"name": i["name"], "is_global": i["is_global"], "reply": i.get("reply", "")}
+                for i in DEMO_NLU["intents"]],
+    "slots": [{"name": s["name"], "type": s["type"]} for s in DEMO_NLU["slots"]],
 }
 
 

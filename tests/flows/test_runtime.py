@@ -335,3 +335,29 @@ def test_a_trace_follows_a_condition_node():
     trace = []
     runtime.step(DEMO, state, user("预算一万", **SPECS, 预算=10000), trace=trace)
     assert trace == ["budget_check", "ask_delivery"]  # 预算 >= 8000
+
+
+def test_a_global_intent_without_an_edge_answers_with_its_reply_and_asks_again():
+    call = Call().at("ask_head")
+    actions = call.send(user("喂你好", "问候"))
+    assert kinds(actions) == [("say", "ask_head"), ("say", "ask_head"), ("listen", "ask_head")]
+    assert texts(actions)[0] == "您好您好！" and texts(actions)[1] == "好的。请问您需要的扬程大概是多少米？"
+    assert call.state["node"] == "ask_head" and call.state["retries"] == {}  # not a failed turn
+    assert kinds(call.send(user("五十米", **{"扬程": 50})))[-1] == ("listen", "ask_flow")
+
+
+def test_a_global_edge_beats_the_reply_and_slots_beat_it_too():
+    assert Call().at("ask_head").send(user("在忙", "在忙"))[-1] == {"type": "end", "node": "end_callback",
+                                                                    "outcome": "回访"}
+    actions = Call().at("ask_head").send(user("你好，扬程五十米", "问候", **{"扬程": 50}))
+    assert kinds(actions)[-1] == ("listen", "ask_flow") and "您好您好！" not in texts(actions)
+
+
+def test_replies_come_only_for_global_intents_and_old_programs_have_none():
+    schema = demo_schema()
+    assert compiled(demo_graph(), schema)["replies"]["问候"] == "您好您好！"
+    for intent in schema["intents"]:
+        intent["reply"] = ""
+    assert "replies" not in compiled(demo_graph(), schema)
+    schema["intents"][0].update(reply="你好", is_global=False)
+    assert "replies" not in compiled(demo_graph(), schema)

@@ -44,10 +44,15 @@ def test_bot():
     assert bot["description"]
 
 
-def test_intents_are_the_product_brief_ones():
+def test_intents_are_the_product_brief_ones_plus_common_intents_with_replies():
+    from nlu.common import catalogue
+
     intents = {i["name"]: i["is_global"] for i in data()["intents"]}
-    assert intents == INTENTS
+    assert {k: v for k, v in intents.items() if k in INTENTS} == INTENTS
+    common = {name for name in intents if name not in INTENTS}
+    assert len(common) >= 10 and common <= set(catalogue()) and all(intents[name] for name in common)
     assert all(i["description"] for i in data()["intents"])
+    assert all(i.get("reply") for i in data()["intents"] if i["name"] in common)
 
 
 def test_slots_are_the_product_brief_ones():

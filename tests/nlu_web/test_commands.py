@@ -90,3 +90,15 @@ def test_train_then_evaluate_examples_and_dialogues(db, examples_file, dialogues
     assert scores["n"] == len(toy_examples()) and {"accuracy", "macro_f1", "slot_f1"} <= scores.keys()
     scores = json.loads(run("nlu_eval", "pump", "--dialogues", str(dialogues_file), "--json"))
     assert scores["n"] == 2 and 0 <= scores["joint_goal_accuracy"] <= 1
+
+
+def test_nlu_eval_scores_the_understanding_calls_use_even_before_training(db, examples_file, tmp_path):
+    from nlu.services import do_enable_common_intents
+
+    run("bot_create", "pump")
+    run("nlu_import", "pump", "--examples", str(examples_file))
+    do_enable_common_intents(Bot.objects.get(slug="pump"), ["问候"])
+    unseen = tmp_path / "unseen.jsonl"
+    unseen.write_text('{"text": "喂，你好", "intent": "问候"}\n{"text": "您哪位啊", "intent": "问候"}\n')
+    scores = json.loads(run("nlu_eval", "pump", "--examples", str(unseen), "--json"))
+    assert (scores["n"], scores["accuracy"]) == (2, 1.0)  # only the common intent's shipped examples know these

@@ -141,3 +141,21 @@ def test_a_new_example_on_the_all_examples_view_has_no_intent_chosen(client, tea
     assert form["intent"].value() is None
     response = client.post(url(bot, "example_create"), {"text": "多少钱", "intent": "", "spans": "[]"})
     assert response.status_code == 302 and not TrainingExample.objects.filter(bot=bot, text="多少钱").exists()
+
+
+def test_common_intents_are_switched_on_with_their_reply_and_counted(client, team, bot):
+    client.force_login(team["editor"])
+    page = client.get(url(bot, "intents")).content.decode()
+    assert 'data-testid="common-intents"' in page and 'value="问候"' in page
+    response = client.post(url(bot, "common_intents_enable"), {"name": ["问候", "稍等", "没有这个", "问候"]})
+    assert response.status_code == 302
+    greeting = bot.intents.get(name="问候")
+    assert greeting.is_global and greeting.reply == "您好您好！" and greeting.description
+    assert set(bot.intents.values_list("name", flat=True)) >= {"问候", "稍等"}
+    assert not bot.intents.filter(name="没有这个").exists()
+    page = client.get(url(bot, "intents")).content.decode()
+    assert 'value="问候"' not in page and "common +41" in page
+    assert client.post(url(bot, "common_intents_enable"), {}).status_code == 302  # nothing chosen: a message
+    client.force_login(team["annotator"])
+    assert client.post(url(bot, "common_intents_enable"), {"name": ["在忙"]}).status_code == 403
+    assert not bot.intents.filter(name="在忙").exists()

@@ -68,29 +68,29 @@ def spans_json(spans: list) -> str:
 
 
 def can_suggest(bot: Bot) -> bool:
-    """Whether "suggest labels" can work: the bot has an active NLU model version."""
-    try:
-        from nlu.services import active_version
-    except ImportError:
-        return False
-    return active_version(bot) is not None
+    """Whether "suggest labels" can work: the bot's understanding knows two intents or more (its examples' intents
+    and the common intents it switched on); a trained model is used when there is one."""
+    from nlu.common import catalogue
+
+    taught = set(bot.examples.values_list("intent__name", flat=True).distinct())
+    return len(taught | (set(bot.intents.values_list("name", flat=True)) & set(catalogue()))) >= 2
 
 
 SUGGEST_FLOOR = 0.6  # below this confidence a suggestion is shown as a hint and nothing is pre-selected
 
 
 def suggest_labels(bot: Bot, text: str) -> dict | None:
-    """Intent and spans predicted by the bot's active NLU model: {"intent": Intent | None, "spans": [...],
-    "confidence": float, "confident": bool} (`confident`: at least SUGGEST_FLOOR, so the label panel pre-fills it).
-
-    None when the bot has no active model version (or the NLU runtime is unavailable).
-    """
+    """Intent and spans the bot's understanding (with its active model, if any) predicts: {"intent": Intent | None,
+    "spans": [...], "confidence": float, "confident": bool} (`confident`: at least SUGGEST_FLOOR, so the label panel
+    pre-fills it). None when there is nothing to suggest from (see can_suggest)."""
     if not can_suggest(bot):
         return None
-    from nlu.services import get_bot_runtime
+    from nlu.services import bot_understanding, get_bot_runtime
 
-    prediction = get_bot_runtime(bot).predict(text)
+    model = get_bot_runtime(bot)
+    prediction = bot_understanding(bot, model, model_key=str(model.folder) if model else "").predict(text)
     spans = [{"slot": s["slot"], "start": s["start"], "end": s["end"]} for s in prediction.get("spans", [])]
-    confidence = prediction.get("confidence", 0.0)
-    return {"intent": bot.intents.filter(name=prediction["intent"]).first(), "confidence": confidence,
-            "confident": confidence >= SUGGEST_FLOOR, "spans": spans}
+    confidence = prediction.get("confidence") or 0.0
+    intent = bot.intents.filter(name=prediction["intent"]).first() if prediction["intent"] else None
+    return {"intent": intent, "confidence": confidence, "confident": intent is not None and confidence >= SUGGEST_FLOOR,
+            "spans": spans}

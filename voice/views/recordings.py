@@ -150,7 +150,7 @@ def segment_skip(request: HttpRequest, bot: Bot, segment: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @workspace_view(read="view", write="annotate")
 def segment_label(request: HttpRequest, bot: Bot, segment: int) -> HttpResponse:
-    """GET: the label panel of a segment (`?suggest=1` pre-fills it from the active NLU model); POST: save the example."""
+    """GET: the label panel of a segment (`?suggest=1` pre-fills it from the bot's understanding); POST: save the example."""
     seg = _segment(bot, segment)
     if request.method == "GET" and not request.htmx:
         url = reverse("voice:transcript", kwargs={"ws": request.workspace.slug, "bot": bot.slug,

@@ -1,4 +1,5 @@
-"""Create the demo workspace, its owner account and the demo bot (idempotent); print how to log in."""
+"""Create the demo workspace, its owner account and the demo bot, queue the training of its model (idempotent);
+print how to log in."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ from django.core.management.base import BaseCommand
 
 from calls.calllog.bulk import simulate_calls
 from flows import bundles
+from nlu import services as nlu_services
+from nlu.base_models import E5_FOLDER_NAME, is_prepared
 from salesstudio import services
 from salesstudio.models import Workspace
 
 USERNAME = "demo"
 WORKSPACE = "演示团队"
 DEMO_CALLS = 300  # simulated calls, so the dashboards are not empty on first start
+
+
+def base_model_ready() -> bool:
+    """Whether training can start at once: a configured base model, or the default one `prepare_models` made."""
+    return bool(settings.NLU_BASE_MODEL) or is_prepared(settings.MODELS_DIR / "base_models" / E5_FOLDER_NAME)
 
 
 class Command(BaseCommand):
@@ -34,6 +42,9 @@ class Command(BaseCommand):
         if bot is not None and bot.flow.versions.exists() and not bot.calls.exists():
             simulate_calls(bot, DEMO_CALLS)
             self.stdout.write(f"Logged {DEMO_CALLS} simulated calls of {bot.name} for the dashboards.")
+        if bot is not None and base_model_ready() and not bot.training_runs.exists():
+            nlu_services.do_start_training(bot, user)
+            self.stdout.write(f"Queued the training of {bot.name}'s model (a few minutes; the tester says when).")
         self.stdout.write(self.style.SUCCESS(f"Log in at http://127.0.0.1:8000/ as {USERNAME} / {password}"))
 
     def _ensure_owner(self) -> str:

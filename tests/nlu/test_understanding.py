@@ -1,0 +1,124 @@
+"""The composed understanding: typed slot values, intents from the bot's examples and common intents, out of scope,
+and the trained model blended in."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import numpy as np
+import pytest
+
+from flows.bundles import DEMO_DIR
+from nlu.common import catalogue, with_common_examples
+from nlu.runtime import NluRuntime
+from nlu.understanding import Understanding, blend, cached_understanding, pattern
+
+DEMO = json.loads((DEMO_DIR / "nlu.json").read_text(encoding="utf-8"))
+SLOTS = {s["name"]: s for s in DEMO["slots"]}
+SWITCHED_ON = [i["name"] for i in DEMO["intents"]] + ["问候", "在忙", "是否机器人", "没听清"]
+
+
+@pytest.fixture(scope="module")
+def demo() -> Understanding:
+    return Understanding(SLOTS, with_common_examples(DEMO["examples"], SWITCHED_ON), ref_date=date(2026, 11, 20))
+
+
+class Tagger:
+    """A stand-in slot tagger that answers with fixed spans, to show what the composition keeps of a tagger's
+    output (the real runtime's spans have the same shape)."""
+
+    intents = ["需求确认"]
+
+    def __init__(self, spans: list[dict]) -> None:
+        self.spans = spans
+
+    def predict_many(self, texts, contexts=None):  # noqa: ANN001, ANN201
+        return [{"intent": "需求确认", "confidence": 1.0, "ranking": [{"intent": "需求确认", "confidence": 1.0}],
+                 "spans": self.spans} for _ in texts]
+
+
+def values(result: dict) -> list[tuple[str, object]]:
+    return [(s["slot"], s["value"]) for s in result["spans"]]
+
+
+def test_a_number_keeps_its_unit_whatever_the_tagger_cut():
+    text = "我要扬程五十米左右的泵"  # a tagger that read 扬程=十米 and 联系电话=五
+    tagger = Tagger([{"slot": "联系电话", "start": 4, "end": 5, "text": "五", "confidence": 0.9},
+                     {"slot": "扬程", "start": 5, "end": 7, "text": "十米", "confidence": 0.9}])
+    assert values(Understanding(SLOTS, DEMO["examples"], tagger).predict(text)) == [("扬程", 50)]
+
+
+def test_a_tagged_span_must_parse_as_its_slot_type():
+    text = "型号随便，叫我老王就行"
+    tagger = Tagger([{"slot": "联系电话", "start": 7, "end": 9, "text": "老王", "confidence": 0.9},
+                     {"slot": "数量", "start": 2, "end": 4, "text": "随便", "confidence": 0.9}])
+    assert values(Understanding(SLOTS, DEMO["examples"], tagger).predict(text)) == []
+    phone = Tagger([{"slot": "联系电话", "start": 3, "end": 14, "text": "13912345678", "confidence": 0.9}])
+    assert values(Understanding(SLOTS, DEMO["examples"], phone).predict("打我这13912345678")) == [
+        ("联系电话", "13912345678")]
+
+
+def test_the_issue_examples_get_typed_values(demo):
+    assert values(demo.predict("扬程八十米")) == [("扬程", 80)]
+    assert values(demo.predict("数量改成十二台")) == [("数量", 12)]
+    assert values(demo.predict("流量二十方")) == [("流量", 20)]
+
+
+def test_examples_generalise_across_slot_values_and_dialect(demo):
+    assert pattern("离心泵多少钱一台", [{"slot": "产品型号", "start": 0, "end": 3}]) == "{产品型号}多少钱一台"
+    result = demo.predict("多级泵多少钱一台")
+    assert (result["intent"], values(result), result["source"]) == ("询价", [("产品型号", "多级泵")], "examples")
+    assert demo.predict("冇問題")["intent"] == "肯定"  # traditional characters
+
+
+def test_common_intents_answer_a_greeting_instead_of_a_business_intent(demo):
+    assert demo.predict("你好")["intent"] == "问候"
+    assert demo.predict("你是不是机器人哦")["intent"] == "是否机器人"
+    without = Understanding(SLOTS, DEMO["examples"])
+    assert without.predict("你好")["intent"] != "问候"
+
+
+def test_out_of_scope_has_no_intent(demo):
+    result = demo.predict("zzzz")
+    assert (result["intent"], result["ranking"]) == (None, [])
+
+
+def test_confidences_are_probabilities_ranked(demo):
+    ranking = demo.predict("太贵了便宜点")["ranking"]
+    assert ranking[0]["intent"] == "砍价"
+    assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
+    assert 0 < sum(r["confidence"] for r in ranking) <= 1.0 + 1e-9
+
+
+def test_common_examples_join_but_the_bots_own_label_wins():
+    rows = with_common_examples([{"text": "稍等", "intent": "转人工", "spans": []}], ["稍等", "不存在的意图"])
+    assert rows[0] == {"text": "稍等", "intent": "转人工", "spans": []}
+    assert all(r["intent"] == "稍等" for r in rows[1:]) and len(rows) == len(catalogue()["稍等"].examples)
+
+
+def test_the_catalogue_has_fourteen_intents_of_at_least_forty_examples():
+    shipped = catalogue()
+    assert len(shipped) >= 14
+    assert all(len(set(c.examples)) >= 40 and c.reply and c.description for c in shipped.values())
+    texts = [t for c in shipped.values() for t in c.examples]
+    assert len(texts) == len(set(texts))  # no phrase under two common intents
+
+
+def test_blending_keeps_what_the_model_never_saw():
+    labels = ["问候", "物流查询", "询价"]
+    examples = np.array([0.6, 0.2, 0.2])
+    mixed = blend(labels, examples, [{"intent": "物流查询", "confidence": 0.9}, {"intent": "询价",
+                                                                              "confidence": 0.1}], {"物流查询", "询价"})
+    assert mixed[0] == pytest.approx(0.6) and mixed.sum() == pytest.approx(1.0)
+    assert mixed[1] > mixed[2]
+
+
+def test_the_trained_model_is_blended_in(tiny_version):
+    from tests.nlu.conftest import toy_examples
+
+    model = NluRuntime(tiny_version)
+    understanding = cached_understanding({}, toy_examples(), model, model_key=str(tiny_version))
+    assert cached_understanding({}, toy_examples(), model, model_key=str(tiny_version)) is understanding
+    result = understanding.predict("工业泵多少钱")
+    assert result["source"] == "model+examples" and result["intent"] == "询价"
