@@ -2,7 +2,7 @@
 
 examples — intents, slots, examples, bulk import/export; stash — checked imports awaiting confirmation (24 h);
 training — runs and the worker side; versions — model versions, reports, evaluation on files and the command line's
-helpers. Everything is re-exported here.
+helpers; warnings — what in the data will make the bot misunderstand. Everything is re-exported here.
 """
 
 from nlu.services.examples import (  # noqa: F401
@@ -54,3 +54,4 @@ from nlu.services.versions import (  # noqa: F401
     get_bot_runtime,
     version_report,
 )
+from nlu.services.warnings import DataWarning, data_warnings  # noqa: F401, E402

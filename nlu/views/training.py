@@ -32,7 +32,7 @@ def training(request: HttpRequest, bot: Bot) -> HttpResponse:
     runs = bot.training_runs.select_related("created_by", "model_version")[:20]
     context = {"bot": bot, "form": form, "runs": runs, "current": next((r for r in runs if r.is_active), None),
                "versions": bot.model_versions.all(), "example_count": bot.examples.count(),
-               "thin_intents": services.thin_intents(bot), "floor": services.THIN_INTENT}
+               "data_warnings": services.data_warnings(bot)}
     return render(request, "nlu/training.html", context)
 
 

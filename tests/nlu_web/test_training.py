@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from nlu import services, tasks
-from nlu.models import ModelVersion, TrainingRun
+from nlu.models import ModelVersion, Slot, TrainingExample, TrainingRun
 from tests.conftest import wait_until
 from tests.nlu_web.conftest import TINY_CONFIG
 
@@ -180,13 +180,30 @@ def test_a_worker_coming_back_fails_the_run_it_was_training(trained_bot, transac
     assert "celery@nluweb-dead" in run.error
 
 
-def test_the_page_warns_about_intents_too_thin_to_learn_and_links_to_them(client, team, trained_bot):
+def test_the_page_warns_about_the_data_and_links_to_the_examples(client, team, trained_bot):
+    Slot.objects.create(bot=trained_bot, name="联系电话", type="phone")  # no example marks it
+    TrainingExample.objects.create(bot=trained_bot, intent=trained_bot.intents.get(name="物流查询"),
+                                   text="请问多少钱？")  # 询价 has 请问多少钱
     client.force_login(team["viewer"])
     response = client.get(training_url(trained_bot), HTTP_ACCEPT_LANGUAGE="zh-hans")
-    thin = response.context["thin_intents"]
-    assert thin and all(i.n_examples < services.THIN_INTENT for i in thin)
+    warnings = {w.code: w for w in response.context["data_warnings"]}
+    assert set(warnings) == {"thin", "unlabelled_slots", "clashes"}
+    assert all(i.n_examples < services.THIN_INTENT for i in warnings["thin"].intents)
+    assert warnings["unlabelled_slots"].items == ["联系电话"]
+    assert {i.name for i in warnings["clashes"].intents} == {"询价", "物流查询"}
     html = response.content.decode()
-    assert 'data-testid="thin-intents"' in html and f"?intent={thin[0].pk}#examples" in html
+    assert 'data-testid="warning-clashes"' in html and f"?intent={warnings['thin'].intents[0].pk}#examples" in html
+
+
+def test_after_training_weak_intents_and_a_small_validation_split_are_flagged(client, team, trained_bot):
+    metrics = {"intent": {"count": 6, "per_intent": {"询价": {"f1": 0.4, "support": 2},
+                                                     "物流查询": {"f1": 0.9, "support": 2}}},
+               "slots": {"per_slot": {"扬程": {"f1": 0.5, "support": 3}}}}
+    ModelVersion.objects.create(bot=trained_bot, number=1, path="/nowhere", is_active=True, metrics=metrics)
+    client.force_login(team["viewer"])
+    warnings = {w.code: w for w in client.get(training_url(trained_bot)).context["data_warnings"]}
+    assert [i.name for i in warnings["weak_intents"].intents] == ["询价"]
+    assert warnings["weak_slots"].items == ["扬程"] and "small_validation" in warnings
 
 
 def test_a_running_run_shows_the_time_left_in_minutes(client, team, trained_bot):
