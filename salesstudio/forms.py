@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +29,14 @@ class LoginForm(Styled, AuthenticationForm):
 
 
 class StyledPasswordChangeForm(Styled, PasswordChangeForm):
+    pass
+
+
+class StyledPasswordResetForm(Styled, PasswordResetForm):
+    pass
+
+
+class StyledSetPasswordForm(Styled, SetPasswordForm):
     pass
 
 

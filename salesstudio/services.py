@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -82,6 +83,23 @@ def do_remove_member(membership: Membership) -> None:
     if membership.role == Role.OWNER:
         _check_not_last_owner(membership)
     membership.delete()
+
+
+def locked_usernames(usernames: list[str]) -> set[str]:
+    """Which of `usernames` django-axes currently locks out (too many wrong passwords within the cool-off)."""
+    from axes.models import AccessAttempt
+
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return set(AccessAttempt.objects.filter(username__in=usernames, attempt_time__gte=since,
+                                            failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
+               .values_list("username", flat=True))
+
+
+def do_unlock(membership: Membership) -> int:
+    """Lift a member's login lockout at once (their failed attempts are forgotten); returns how many were."""
+    from axes.utils import reset
+
+    return reset(username=membership.user.get_username())
 
 
 def _check_not_last_owner(membership: Membership) -> None:

@@ -10,7 +10,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from flows.views import bundles as bundle_views
-from salesstudio.forms import LoginForm, StyledPasswordChangeForm
+from salesstudio.forms import LoginForm, StyledPasswordChangeForm, StyledPasswordResetForm, StyledSetPasswordForm
 from salesstudio.views import accounts, bots, workspaces
 
 bot_patterns = [
@@ -39,6 +39,11 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(form_class=StyledPasswordChangeForm), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/reset/", auth_views.PasswordResetView.as_view(form_class=StyledPasswordResetForm), name="password_reset"),
+    path("accounts/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(form_class=StyledSetPasswordForm),
+         name="password_reset_confirm"),
+    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("invite/<str:token>/", accounts.accept_invitation, name="accept_invitation"),
     path("workspaces/new/", accounts.workspace_create, name="workspace_create"),
     path("i18n/", include("django.conf.urls.i18n")),

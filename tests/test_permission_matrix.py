@@ -16,7 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from salesstudio.models import Job
 from salesstudio.permissions import SAFE_METHODS, role_allows
 
-PUBLIC = {"login", "set_language", "accept_invitation", "favicon"}
+PUBLIC = {"login", "set_language", "accept_invitation", "favicon", "password_reset", "password_reset_done",
+          "password_reset_confirm", "password_reset_complete"}
 LOGIN_ONLY = {"home", "logout", "password_change", "password_change_done", "workspace_create"}
 SKIP_NAMESPACES = {"admin"}  # Django admin: staff only, checked by Django itself
 PERSONAS = ["anonymous", "outsider", "viewer", "annotator", "editor", "owner"]

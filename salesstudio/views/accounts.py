@@ -1,7 +1,8 @@
-"""Home, invitations and workspace creation: the pages outside any one workspace."""
+"""Home, invitations, workspace creation and the locked-out page: the pages outside any one workspace."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,13 @@ from django.views.decorators.http import require_http_methods
 from salesstudio import services
 from salesstudio.forms import SignUpForm, WorkspaceForm
 from salesstudio.models import Invitation, Membership
+
+
+def locked_out(request: HttpRequest, response: HttpResponse | None, credentials: dict | None) -> HttpResponse:
+    """What a locked-out login sees (django-axes' AXES_LOCKOUT_CALLABLE): why, for how long, and how to get back."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "registration/locked_out.html", {"limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes},
+                  status=429)
 
 
 @login_required
@@ -55,7 +63,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("home")
         if user is not None:
             if form is not None:
-                login(request, user)
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("You joined %(ws)s.") % {"ws": invitation.workspace.name})
             return redirect("bot_list", ws=invitation.workspace.slug)
     return render(request, "salesstudio/invitation.html", {"invitation": invitation, "form": form})

@@ -25,9 +25,11 @@ def members(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Invitation for %(email)s created: copy its link below and send it.")
                          % {"email": invitation.email})
         return redirect("members", ws=request.workspace.slug)
+    members = list(request.workspace.memberships.select_related("user").order_by("user__username"))
     context = {
         "form": form,
-        "members": request.workspace.memberships.select_related("user").order_by("user__username"),
+        "members": members,
+        "locked": services.locked_usernames([m.user.get_username() for m in members]),
         "invitations": request.workspace.invitations.filter(accepted_at__isnull=True),
         "can_manage": role_allows(request.membership.role, "manage"),
         "roles": RoleForm.base_fields["role"].choices,
@@ -47,6 +49,9 @@ def member_update(request: HttpRequest, member: int) -> HttpResponse:
     try:
         if request.POST.get("remove"):
             services.do_remove_member(membership)
+        elif request.POST.get("unlock"):
+            services.do_unlock(membership)
+            messages.success(request, _("%(name)s can log in again.") % {"name": membership.user.get_username()})
         elif form.is_valid():
             services.do_change_role(membership, form.cleaned_data["role"])
     except ValidationError as exc:
