@@ -26,6 +26,8 @@ from calls.models import DISCONNECTED_OUTCOME, Call
 from calls.pipeline import CallPipeline
 from calls.services import prepare_call
 from calls.turns import TurnRecord
+from salesstudio import jsonguard
+from salesstudio.jsonguard import UnsafeJson
 from salesstudio.permissions import check_access
 from voice.audio import wav_bytes
 from voice.vad import SAMPLE_RATE
@@ -33,6 +35,7 @@ from voice.vad import SAMPLE_RATE
 log = logging.getLogger(__name__)
 RECHECK_S = 5.0  # how often an open call re-checks that its caller may still call
 MODES = ("text", "voice")
+MAX_MESSAGE_CHARS = 16_000  # a text message is a control message or one utterance: refused beyond this, unparsed
 
 
 class SocketSink:
@@ -150,9 +153,9 @@ class CallConsumer(AsyncWebsocketConsumer):
     @staticmethod
     def _parse(text: str | None) -> dict:
         try:
-            message = json.loads(text or "")
-        except ValueError:
-            raise CallError("a text message must be JSON") from None
+            message = jsonguard.loads(text or "", max_chars=MAX_MESSAGE_CHARS)
+        except UnsafeJson as exc:
+            raise CallError(f"a text message must be JSON: {exc.message}") from None
         kinds = ("start", "text", "silence", "hangup", "mark")
         if not isinstance(message, dict) or message.get("type") not in kinds:
             raise CallError(f"a message is an object whose type is one of {', '.join(kinds)}")

@@ -30,6 +30,9 @@ from flows.graph import (
 )
 from flows.models import Flow, FlowVersion
 from flows.signals import flow_published
+from salesstudio import jsonguard
+from salesstudio.forms import json_error
+from salesstudio.jsonguard import UnsafeJson
 from salesstudio.models import Bot
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -148,14 +151,11 @@ def read_flow_file(raw: bytes) -> dict:
     except UnicodeDecodeError:
         raise FlowDataError(_("The file is not UTF-8 text.")) from None
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except json.JSONDecodeError as error:  # the parser's English detail stays out of the page
-        raise FlowDataError(_("The file is not valid JSON (line %(line)s, column %(column)s).")
-                            % {"line": error.lineno, "column": error.colno}) from None
+        data = jsonguard.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except UnsafeJson as error:  # the parser's English detail stays out of the page
+        raise FlowDataError(json_error(error)) from None
     except ValueError as error:
         raise FlowDataError(_("The file is not valid JSON: %(e)s") % {"e": error}) from None
-    except RecursionError:
-        raise FlowDataError(_("The file is nested too deeply.")) from None
     if isinstance(data, dict) and isinstance(data.get("flow"), dict) and "bot" in data:
         data = data["flow"]  # a whole bot bundle: take its flow
     if not isinstance(data, dict) or "nodes" not in data:

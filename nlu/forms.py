@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from nlu.models import Intent, Slot, SlotType
+from salesstudio.forms import json_field
 
 TARGET_CHOICES = [("query", "query"), ("key", "key"), ("value", "value"), ("dense", "dense")]
 
@@ -111,11 +110,7 @@ class ExampleForm(forms.Form):
         self.fields["intent"].queryset = bot.intents.all()
 
     def clean_spans(self) -> list:
-        raw = self.cleaned_data.get("spans") or "[]"
-        try:
-            spans = json.loads(raw)
-        except json.JSONDecodeError:
-            raise ValidationError(_("The slot spans are malformed.")) from None
+        spans = json_field(self.cleaned_data.get("spans") or "[]")
         if not isinstance(spans, list):
             raise ValidationError(_("The slot spans are malformed."))
         return spans

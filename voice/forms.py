@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.translation import gettext_lazy as _
+
+from salesstudio.forms import json_field
 
 ACCEPT = "audio/*,.wav,.mp3,.m4a,.ogg,.oga,.opus,.flac,.webm"
 
@@ -86,11 +87,7 @@ class LabelForm(forms.Form):
         self.fields["intent"].queryset = bot.intents.all()
 
     def clean_spans(self) -> list:
-        raw = self.cleaned_data.get("spans") or "[]"
-        try:
-            spans = json.loads(raw)
-        except ValueError:
-            raise forms.ValidationError(_("The slot spans are malformed.")) from None
+        spans = json_field(self.cleaned_data.get("spans") or "[]")
         if not isinstance(spans, list):
             raise forms.ValidationError(_("The slot spans are malformed."))
         return spans

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,8 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from flows import bundles
-from salesstudio.forms import BundleUploadForm
+from salesstudio import jsonguard
+from salesstudio.forms import BundleUploadForm, json_error
 from salesstudio.jobs import do_start_job
+from salesstudio.jsonguard import UnsafeJson
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
 
@@ -47,12 +47,9 @@ def _read_bundle(form: BundleUploadForm) -> dict:
     if upload.size > MAX_BUNDLE_BYTES:
         raise ValidationError(_("The file is larger than 20 MB."))
     try:
-        return json.loads(upload.read().decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ValidationError(_("The file is not UTF-8 text.")) from None
-    except json.JSONDecodeError as exc:  # the parser's English detail stays out of the page
-        raise ValidationError(_("The file is not valid JSON (line %(line)s, column %(column)s).")
-                              % {"line": exc.lineno, "column": exc.colno}) from None
+        return jsonguard.loads(upload.read())
+    except UnsafeJson as exc:  # the parser's English detail stays out of the page
+        raise ValidationError(json_error(exc)) from None
 
 
 @require_http_methods(["GET"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest
@@ -12,6 +11,8 @@ from django.utils.translation import get_language
 
 from flows.compiler import CompileResult
 from flows.models import Flow
+from salesstudio import jsonguard
+from salesstudio.jsonguard import UnsafeJson
 from salesstudio.permissions import role_allows
 
 
@@ -39,6 +40,6 @@ def who_and_when(flow: Flow) -> dict[str, str]:
 def posted_json(request: HttpRequest, name: str) -> Any:
     """The JSON in a form field, or None when it is missing or not JSON."""
     try:
-        return json.loads(request.POST.get(name, ""))
-    except (ValueError, RecursionError):
+        return jsonguard.loads(request.POST.get(name, ""))
+    except UnsafeJson:
         return None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -15,6 +13,7 @@ from flows import services
 from flows.forms import KIND_ICONS, KIND_LABELS, canvas_labels
 from flows.graph import KIND_FIELDS
 from flows.views.common import can_edit, issues, who_and_when
+from salesstudio import jsonguard
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
 
@@ -60,7 +59,7 @@ def save(request: HttpRequest, bot: Bot) -> HttpResponse:
     """Body `{"revision": n, "graph": {...}}` → the new revision and the validation list; 409 when stale."""
     flow = services.get_flow(bot)
     try:
-        body = json.loads(request.body)
+        body = jsonguard.loads(request.body)
         flow = services.do_save_flow(flow, body["graph"], int(body["revision"]), request.user)
     except services.StaleFlowError as stale:
         return JsonResponse({"error": "stale", "revision": stale.flow.revision, **who_and_when(stale.flow),

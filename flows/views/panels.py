@@ -81,7 +81,12 @@ def node_apply(request: HttpRequest, bot: Bot) -> HttpResponse:
 def _posted_edge(request: HttpRequest) -> dict | None:
     edge = posted_json(request, "edge")
     ok = isinstance(edge, dict) and isinstance(edge.get("id"), str) and isinstance(edge.get("condition"), dict)
-    return edge if ok else None
+    # a condition's fields are plain values (type, intent, expr…): a list or an object there is not a condition
+    return edge if ok and all(_scalar(v) for v in edge["condition"].values()) else None
+
+
+def _scalar(value: object) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
 
 
 def _render_edge(request: HttpRequest, bot: Bot, edge: dict, form: EdgeForm) -> HttpResponse:

@@ -4,10 +4,15 @@ own exports: exact offsets) and `context`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 from nlu.importing.rows import ImportFileError, Parsed, RowError, collect
+from salesstudio import jsonguard
+from salesstudio.jsonguard import UnsafeJson
+
+# What salesstudio.jsonguard refuses besides bad syntax, as the import report says it.
+UNUSABLE = {"depth": "the JSON nests deeper than {limit} levels", "number": "a number is longer than {limit} digits",
+            "unicode": "the JSON holds an invalid character", "size": "the JSON is longer than {limit} characters"}
 
 
 def parse_jsonl(text: str, slots: dict[str, dict] | None = None) -> Parsed:
@@ -15,10 +20,12 @@ def parse_jsonl(text: str, slots: dict[str, dict] | None = None) -> Parsed:
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            items = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise ImportFileError("The file is not valid JSON (line {line}, column {column}).", line=exc.lineno,
-                                  column=exc.colno) from None
+            items = jsonguard.loads(stripped)
+        except UnsafeJson as exc:
+            if exc.code != "syntax":
+                raise ImportFileError(UNUSABLE[exc.code], limit=exc.limit) from None
+            raise ImportFileError("The file is not valid JSON (line {line}, column {column}).", line=exc.line,
+                                  column=exc.column) from None
         return collect(((i + 1, item) for i, item in enumerate(items)), slots)
     return collect(_jsonl_records(text), slots)
 
@@ -28,6 +35,7 @@ def _jsonl_records(text: str) -> Iterable[tuple[int, object | RowError]]:
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, RowError("not valid JSON (column {column})", column=exc.colno)
+            yield number, jsonguard.loads(line)
+        except UnsafeJson as exc:
+            yield number, (RowError("not valid JSON (column {column})", column=exc.column) if exc.code == "syntax"
+                           else RowError(UNUSABLE[exc.code], limit=exc.limit))

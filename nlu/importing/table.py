@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable
 
 from nlu.importing.rows import ImportFileError, Parsed, RowError, clean, collect
+from salesstudio import jsonguard
+from salesstudio.jsonguard import UnsafeJson
 
 HEADER_ALIASES = {"文本": "text", "语料": "text", "意图": "intent", "槽位": "slots", "上下文": "context"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -56,8 +57,8 @@ def parse_slot_cell(cell: str) -> dict:
         return {}
     if cell.startswith("{"):
         try:
-            value = json.loads(cell)
-        except json.JSONDecodeError:
+            value = jsonguard.loads(cell)
+        except UnsafeJson:
             raise RowError("the slots cell is not a valid JSON object") from None
         if not isinstance(value, dict):
             raise RowError("the slots cell is not a valid JSON object")

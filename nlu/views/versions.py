@@ -30,7 +30,7 @@ def version_report(request: HttpRequest, bot: Bot, version: int) -> HttpResponse
 @require_http_methods(["GET"])
 @workspace_view(read="view")
 def versions_compare(request: HttpRequest, bot: Bot) -> HttpResponse:
-    chosen = [int(v) for v in request.GET.getlist("v") if v.isdigit()]
+    chosen = [int(v) for v in request.GET.getlist("v") if v.isdigit() and len(v) < 19]  # a bigint, not an overflow
     versions = bot.model_versions.filter(pk__in=chosen) if chosen else bot.model_versions.all()[:3]
     rows = services.compare_versions(list(versions))
     return render(request, "nlu/compare.html", {"bot": bot, "versions": versions, "rows": rows})
