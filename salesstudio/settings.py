@@ -208,6 +208,10 @@ CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
 
 # Uploads: recordings may be large; Django streams them to temporary files above this size.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 200, minimum=1) * 1024 * 1024
+# A request body over this is refused before it is received (salesstudio.bodylimit): one upload at the limit fits.
+REQUEST_MAX_BYTES = UPLOAD_MAX_BYTES + 1024 * 1024
+# A longer recording is refused at upload (10 hours of silence compress to a few MB but would not fit in memory).
+RECORDING_MAX_MINUTES = env_int("RECORDING_MAX_MINUTES", 120, minimum=1)
 MAX_UTTERANCE_SECONDS = env_int("MAX_UTTERANCE_SECONDS", 15, minimum=2)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -47,6 +47,9 @@
   // Server code sends `trigger_client_event(response, "toast", {"text": ..., "level": ...})`.
   document.body.addEventListener("toast", function (e) { addToast(e.detail.text, e.detail.level); });
   document.body.addEventListener("htmx:responseError", function (e) {
-    addToast((e.detail.xhr.status || "") + " " + (e.detail.xhr.statusText || "error"), "danger");
+    var xhr = e.detail.xhr, type = xhr.getResponseHeader("Content-Type") || "";
+    // A short plain-text answer says what went wrong in the page's language (e.g. an upload over the limit).
+    var said = type.indexOf("text/plain") === 0 && xhr.responseText.length < 300 ? xhr.responseText : "";
+    addToast(said || (xhr.status || "") + " " + (xhr.statusText || "error"), "danger");
   });
 })();

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.voice_web.conftest import upload
@@ -169,3 +170,22 @@ def test_retry_queues_a_failed_recording_again(client, team, bot, audio, sent, d
     result.recording.refresh_from_db()
     assert (result.recording.status, result.recording.error) == ("queued", "")
     assert sent == [result.recording.pk]
+
+
+def test_a_recording_longer_than_the_limit_is_refused_from_its_header(client, team, bot, audio, sent, settings):
+    import io
+    import wave
+
+    settings.RECORDING_MAX_MINUTES = 2
+    long = io.BytesIO()
+    with wave.open(long, "wb") as out:  # three minutes of silence: small, but longer than allowed
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\0\0" * 8000 * 180)
+    client.force_login(team["editor"])
+    files = [SimpleUploadedFile("long.wav", long.getvalue(), content_type="audio/wav"),
+             *upload(audio, "mono.wav")]
+    long_result, short = post(client, bot, files, HTTP_ACCEPT_LANGUAGE="en").context["results"]
+    assert "lasts 3 minutes" in long_result.error and "up to 2 minutes" in long_result.error
+    assert short.error == "" and list(Recording.objects.values_list("original_name", flat=True)) == ["mono.wav"]

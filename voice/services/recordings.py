@@ -57,7 +57,8 @@ def audio_message(error: AudioError) -> str:
 
 
 def check_upload(bot: Bot, upload: UploadedFile) -> tuple[AudioInfo, str]:
-    """Probe an uploaded file by content and hash it. Raises ValidationError: too large, not audio, duplicate."""
+    """Probe an uploaded file by content and hash it. Raises ValidationError: too large, too long, not audio,
+    duplicate."""
     limit = settings.UPLOAD_MAX_BYTES
     if getattr(upload, "too_large", False) or upload.size > limit:
         raise ValidationError(_("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)})
@@ -65,6 +66,10 @@ def check_upload(bot: Bot, upload: UploadedFile) -> tuple[AudioInfo, str]:
         info = probe(_source(upload))
     except AudioError as exc:  # the reason in the user's language, without FFmpeg's detail
         raise ValidationError(audio_message(exc)) from None
+    longest = settings.RECORDING_MAX_MINUTES
+    if info.duration > longest * 60:  # known from the header (or counted while probing) before anything is decoded
+        raise ValidationError(_("The recording lasts %(minutes)s minutes: recordings up to %(max)s minutes are accepted.")
+                              % {"minutes": round(info.duration / 60), "max": longest})
     sha = _sha256(upload)
     duplicate = bot.recordings.filter(sha256=sha).first()
     if duplicate is not None:
