@@ -2,7 +2,8 @@
 
 Prints one JSON object. Parts (select with --only, repeatable): demo (the demo bot trained through the product path
 from its examples, its composed understanding scored on bench/data/demo_unseen.jsonl — customer utterances written
-apart from the training examples, never trained on — beside a TF-IDF + logistic regression baseline), smp2017 (intent, train → dev), cais (intent + slots,
+apart from the training examples, never trained on — beside a TF-IDF + logistic regression baseline), smp2017
+(intent, train → dev), cais (intent + slots,
 train → dev), crosswoz (dialogue state tracking: train on the first 400 dialogues of dst_val.jsonl, track the next
 100), latency (quantized runtime vs the unquantized peft model, one thread), memory (a process serving 20 bots).
 Data: SMP2017-ECDT task 1, CAIS (Liu et al. 2019), CrossWOZ (Zhu et al. 2020), see ../shared/data/README.md.

@@ -45,8 +45,8 @@ class BodyLimit:
     async def _refuse(self, send: Send, language: str) -> None:
         body = MESSAGES[language].format(mb=self.limit // (1024 * 1024)).encode()
         await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
 
 

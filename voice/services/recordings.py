@@ -68,8 +68,9 @@ def check_upload(bot: Bot, upload: UploadedFile) -> tuple[AudioInfo, str]:
         raise ValidationError(audio_message(exc)) from None
     longest = settings.RECORDING_MAX_MINUTES
     if info.duration > longest * 60:  # known from the header (or counted while probing) before anything is decoded
-        raise ValidationError(_("The recording lasts %(minutes)s minutes: recordings up to %(max)s minutes are accepted.")
-                              % {"minutes": round(info.duration / 60), "max": longest})
+        raise ValidationError(
+            _("The recording lasts %(minutes)s minutes: recordings up to %(max)s minutes are accepted.")
+            % {"minutes": round(info.duration / 60), "max": longest})
     sha = _sha256(upload)
     duplicate = bot.recordings.filter(sha256=sha).first()
     if duplicate is not None:
