@@ -58,6 +58,8 @@ class Call(models.Model):
     max_latency_ms = models.PositiveIntegerField(_("slowest turn (ms)"), null=True, blank=True)
     user_audio = models.FileField(upload_to=call_audio_path, max_length=300, blank=True)
     bot_audio = models.FileField(upload_to=call_audio_path, max_length=300, blank=True)
+    grade = models.CharField(_("lead grade"), max_length=1, blank=True)  # calls.grading, once the call has ended
+    grade_rule = models.CharField(max_length=20, blank=True)  # the code of the rule that gave it
 
     class Meta:
         db_table = "voice_call"
@@ -66,6 +68,7 @@ class Call(models.Model):
             models.Index(fields=["bot", "started_at"], name="call_bot_started"),
             models.Index(fields=["bot", "flow_version", "started_at"], name="call_bot_version_started"),
             models.Index(fields=["bot", "outcome"], name="call_bot_outcome"),
+            models.Index(fields=["bot", "grade"], name="call_bot_grade"),
         ]
 
     def __str__(self) -> str:
@@ -173,3 +176,14 @@ class LatencyBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bot_id} {self.day} {self.stage} {self.ms} ms × {self.turns}"
+
+
+class LeadGrading(models.Model):
+    """A bot's lead-grading rules (calls.grading.GradingRules as JSON); a bot without a row uses the defaults."""
+
+    bot = models.OneToOneField("salesstudio.Bot", on_delete=models.CASCADE, related_name="lead_grading")
+    rules = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.bot} grading"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from calls.views import analytics, calls, tester
+from calls.views import analytics, calls, grading, tester
 
 app_name = "calls"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("export/calls.csv", calls.calls_csv, name="calls_csv"),
     path("export/turns.csv", calls.turns_csv, name="turns_csv"),
     path("tester/", tester.tester, name="tester"),
+    path("grading/", grading.grading, name="grading"),
+    path("grading/jobs/<int:job>/", grading.grading_job, name="grading_job"),
     path("analytics/", analytics.dashboard, name="dashboard"),
     path("analytics/funnel/", analytics.funnel_canvas, name="funnel_canvas"),
     path("analytics/compare/", analytics.compare, name="compare"),

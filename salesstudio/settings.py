@@ -70,7 +70,7 @@ ROOT_URLCONF = "salesstudio.urls"
 # The WebSocket routes, named like ROOT_URLCONF so the project package does not import the apps above it.
 WEBSOCKET_URLCONF = "calls.routing"
 # The body of each kind of background job (salesstudio.jobs).
-JOB_FUNCTIONS = {"import_bot": "flows.bundles.import_bot_job"}
+JOB_FUNCTIONS = {"import_bot": "flows.bundles.import_bot_job", "regrade_calls": "calls.calllog.grades.regrade_job"}
 ASGI_APPLICATION = "salesstudio.asgi.application"
 WSGI_APPLICATION = "salesstudio.wsgi.application"
 
@@ -229,7 +229,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"},
+                "axes": {"level": "WARNING"}},  # a line per login otherwise
 }
 
 MESSAGE_TAGS = {40: "danger"}

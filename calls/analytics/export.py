@@ -41,6 +41,7 @@ def call_rows(calls: QuerySet[Call], bot: Bot) -> Iterator[str]:
         ("id", _("Call number"), _same), ("started_at", _("Started"), _local), ("ended_at", _("Ended"), _local),
         ("flow_version__number", _("Flow version"), _same), ("model_version__number", _("Model version"), _same),
         ("channel", _("Channel"), labels), ("mode", _("Mode"), labels), ("outcome", _("Outcome"), _same),
+        ("grade", _("Lead grade"), _same),
         ("end_node", _("Ended at node"), lambda v, row: _title(titles, row["flow_version__number"], v)),
         ("completed", _("Completed"), _yes_no), ("turn_count", _("Turns"), _same),
         ("user_turn_count", _("Customer turns"), _same), ("no_match_count", _("No-matches"), _same),

@@ -10,6 +10,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from calls.calllog.grades import GRADE_LABELS
 from calls.models import Call, Channel, LatencyBucket, Turn
 from flows.models import FlowVersion
 from nlu.models import ModelVersion
@@ -23,7 +24,7 @@ class VersionChoice(forms.ModelChoiceField):
 
 
 class CallFilterForm(forms.Form):
-    """GET parameters: version, model, start, end (dates, inclusive, local time), outcome, channel, no_match,
+    """GET parameters: version, model, start, end (dates, inclusive, local time), outcome, grade, channel, no_match,
     min_latency (ms, the call's slowest turn), q (text either side said)."""
 
     version = VersionChoice(label=_("Flow version"), queryset=FlowVersion.objects.none(), to_field_name="number",
@@ -33,6 +34,8 @@ class CallFilterForm(forms.Form):
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     outcome = forms.ChoiceField(label=_("Outcome"), required=False)
+    grade = forms.ChoiceField(label=_("Lead grade"), required=False,
+                              choices=[("", _("All grades")), *GRADE_LABELS.items()])
     channel = forms.ChoiceField(label=_("Channel"), required=False,
                                 choices=[("", _("All channels")), *Channel.choices])
     no_match = forms.BooleanField(label=_("Has no-match"), required=False)
@@ -68,6 +71,8 @@ class CallFilterForm(forms.Form):
             calls = calls.filter(started_at__lt=_midnight(data["end"] + datetime.timedelta(days=1)))
         if data.get("outcome"):
             calls = calls.filter(outcome=data["outcome"])
+        if data.get("grade"):
+            calls = calls.filter(grade=data["grade"])
         if data.get("channel"):
             calls = calls.filter(channel=data["channel"])
         if data.get("no_match"):

@@ -12,7 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.calllog import turn_row
+from calls.calllog.grades import facts, rules_for
 from calls.calllog.latency import add_latency, latency_counts
+from calls.grading import GradingRules, grade
 from calls.models import DISCONNECTED_OUTCOME, Call, CallNode, Channel, Turn
 from calls.simulator import CustomerPhrases, SimulatedCall, simulate_call
 from calls.turns import node_counts
@@ -25,7 +27,8 @@ def log_calls(bot, flow_version, calls: Iterable[tuple[SimulatedCall, datetime.d
     """Write (call, started_at) pairs in one transaction; returns how many calls were written."""
     pairs = list(calls)
     with transaction.atomic():
-        rows = Call.objects.bulk_create([_call_row(bot, flow_version, model_version, channel, simulated, started)
+        rules = rules_for(bot)
+        rows = Call.objects.bulk_create([_call_row(bot, flow_version, model_version, channel, simulated, started, rules)
                                          for simulated, started in pairs])
         turns, nodes, latency = [], [], Counter()
         for row, (simulated, started) in zip(rows, pairs, strict=True):
@@ -40,7 +43,7 @@ def log_calls(bot, flow_version, calls: Iterable[tuple[SimulatedCall, datetime.d
 
 
 def _call_row(bot, flow_version, model_version, channel: str, simulated: SimulatedCall,
-              started: datetime.datetime) -> Call:
+              started: datetime.datetime, rules: GradingRules) -> Call:
     records, last = simulated.records, simulated.records[-1]
     totals = [r.latency_ms["total"] for r in records if r.latency_ms.get("total") is not None]
     return Call(
@@ -50,7 +53,14 @@ def _call_row(bot, flow_version, model_version, channel: str, simulated: Simulat
         completed=last.completed, turn_count=len(records),
         user_turn_count=sum(r.event == "user" for r in records), no_match_count=sum(r.no_match for r in records),
         silence_count=sum(r.silence for r in records), barge_in_count=sum(r.barge_in for r in records),
-        max_latency_ms=max(totals, default=None))
+        max_latency_ms=max(totals, default=None), **_grade(simulated, last, rules))
+
+
+def _grade(simulated: SimulatedCall, last, rules: GradingRules) -> dict:  # noqa: ANN001
+    outcome = last.outcome if last.ended else DISCONNECTED_OUTCOME
+    users = [r for r in simulated.records if r.event == "user"]
+    found, rule = grade(facts(outcome, [r.intent for r in users], len(users)), rules)
+    return {"grade": found, "grade_rule": rule}
 
 
 def _node_rows(call: Call, simulated: SimulatedCall) -> list[CallNode]:

@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from django import template
 
+from calls.calllog.grades import GRADE_LABELS, GRADE_TONES
 from calls.models import OUTCOME_TONES
 from flows.compiler import node_titles
 
 register = template.Library()
+
+
+@register.filter
+def grade_tone(grade: str) -> str:
+    """`text-bg-{{ call.grade|grade_tone }}`: A green, B blue, C amber, D grey, E light."""
+    return GRADE_TONES.get(grade, "light")
+
+
+@register.filter
+def grade_label(grade: str) -> str:
+    """`{{ call.grade|grade_label }}`: "A · 意向强"…, empty for a call not graded (still open)."""
+    return str(GRADE_LABELS.get(grade, ""))
 
 
 @register.filter

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from calls.analytics import export
 from calls.analytics.filters import CallFilterForm
+from calls.calllog.grades import rule_text, rules_for
 from calls.models import Call
 from calls.views.analytics import STAGE_LABELS
 from salesstudio.http import file_response
@@ -42,7 +43,8 @@ def call(request: HttpRequest, bot: Bot, call: int) -> HttpResponse:
     slot_names = sorted({name for t in turns for name in t.slots} | {n for t in turns for n in t.changed_slots})
     context = {"bot": bot, "call": found, "turns": turns, "slot_names": slot_names,
                "stage_legend": [(stage, label) for stage, label in STAGE_LABELS.items() if stage != "total"],
-               "slot_rows": [(t, [(t.slots.get(n), n in t.changed_slots) for n in slot_names]) for t in turns]}
+               "slot_rows": [(t, [(t.slots.get(n), n in t.changed_slots) for n in slot_names]) for t in turns],
+               "grade_rule": rule_text(found.grade_rule, rules_for(bot)) if found.grade else ""}
     return render(request, "calls/detail.html", context)
 
 

@@ -1,0 +1,45 @@
+"""The lead-grading rules form: which intents count as asking, saying yes and refusing, and the thresholds."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from calls.grading import GradingRules
+from calls.models import OUTCOME_TONES
+
+LISTS = ("interest_intents", "yes_intents", "refusal_intents", "deal_outcomes")
+NUMBERS = ("a_min_interest", "b_max_refusals", "c_min_refusals", "c_max_user_turns")
+
+
+class GradingForm(forms.Form):
+    interest_intents = forms.MultipleChoiceField(label=_("Asking about the business"), required=False,
+                                                 widget=forms.CheckboxSelectMultiple)
+    yes_intents = forms.MultipleChoiceField(label=_("Saying yes"), required=False, widget=forms.CheckboxSelectMultiple)
+    refusal_intents = forms.MultipleChoiceField(label=_("Refusing"), required=False,
+                                                widget=forms.CheckboxSelectMultiple)
+    deal_outcomes = forms.MultipleChoiceField(label=_("Outcomes that are a deal (grade A)"), required=False,
+                                              widget=forms.CheckboxSelectMultiple)
+    a_min_interest = forms.IntegerField(label=_("A: asked at least (times), never refused"), min_value=1, max_value=50)
+    b_max_refusals = forms.IntegerField(label=_("B: asked or said yes, refused at most (times)"), min_value=0,
+                                        max_value=50)
+    c_min_refusals = forms.IntegerField(label=_("C: refused at least (times)"), min_value=1, max_value=50)
+    c_max_user_turns = forms.IntegerField(label=_("C: or the customer spoke at most (times)"), min_value=0,
+                                          max_value=50)
+    regrade = forms.BooleanField(label=_("Grade past calls again with these rules"), required=False, initial=True)
+
+    def __init__(self, bot, rules: GradingRules, data=None) -> None:  # noqa: ANN001
+        super().__init__(data, initial={**rules.to_json(), "regrade": True})
+        intents = [(name, name) for name in bot.intents.order_by("name").values_list("name", flat=True)]
+        for name in ("interest_intents", "yes_intents", "refusal_intents"):
+            self.fields[name].choices = intents
+        outcomes = sorted(set(OUTCOME_TONES) | set(bot.calls.exclude(outcome="").values_list("outcome", flat=True)
+                                                   .distinct()[:50]))
+        self.fields["deal_outcomes"].choices = [(o, o) for o in outcomes]
+        for name in NUMBERS:
+            self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
+        for name in (*LISTS, "regrade"):
+            self.fields[name].widget.attrs["class"] = "form-check-input"
+
+    def rules(self) -> GradingRules:
+        return GradingRules(**{name: self.cleaned_data[name] for name in LISTS + NUMBERS})
