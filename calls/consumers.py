@@ -26,8 +26,8 @@ from calls.models import DISCONNECTED_OUTCOME, Call
 from calls.pipeline import CallPipeline
 from calls.services import prepare_call
 from calls.turns import TurnRecord
-from salesstudio import jsonguard
-from salesstudio.jsonguard import UnsafeJson
+from nlu import jsonguard
+from nlu.jsonguard import UnsafeJson
 from salesstudio.permissions import check_access
 from voice.audio import wav_bytes
 from voice.vad import SAMPLE_RATE

@@ -30,9 +30,9 @@ from flows.graph import (
 )
 from flows.models import Flow, FlowVersion
 from flows.signals import flow_published
-from salesstudio import jsonguard
-from salesstudio.forms import json_error
-from salesstudio.jsonguard import UnsafeJson
+from nlu import jsonguard
+from nlu.forms import json_error
+from nlu.jsonguard import UnsafeJson
 from salesstudio.models import Bot
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -153,7 +153,7 @@ def read_flow_file(raw: bytes) -> dict:
     try:
         data = jsonguard.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except UnsafeJson as error:  # the parser's English detail stays out of the page
-        raise FlowDataError(json_error(error)) from None
+        raise FlowDataError(json_error(error, file=True)) from None
     except ValueError as error:
         raise FlowDataError(_("The file is not valid JSON: %(e)s") % {"e": error}) from None
     if isinstance(data, dict) and isinstance(data.get("flow"), dict) and "bot" in data:

@@ -6,8 +6,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from nlu import jsonguard
+from nlu.jsonguard import UnsafeJson
 from nlu.models import Intent, Slot, SlotType
-from salesstudio.forms import json_field
 
 TARGET_CHOICES = [("query", "query"), ("key", "key"), ("value", "value"), ("dense", "dense")]
 
@@ -143,3 +144,31 @@ class TrainingForm(forms.Form):
                 field.initial = list(default)
                 continue
             field.widget.attrs.update({"class": "form-control", "placeholder": str(default)})
+
+
+JSON_ERRORS = {
+    "size": _("The data is too long (more than %(limit)s characters)."),
+    "depth": _("The data nests deeper than %(limit)s levels."),
+    "number": _("A number in the data is too long (more than %(limit)s digits)."),
+    "unicode": _("The data holds an invalid character."),
+    "syntax": _("The data is not valid JSON (line %(line)s, column %(column)s)."),
+    "encoding": _("The data is not UTF-8 text."),
+}
+FILE_ERRORS = {  # the same said of an uploaded file
+    "syntax": _("The file is not valid JSON (line %(line)s, column %(column)s)."),
+    "encoding": _("The file is not UTF-8 text."),
+}
+
+
+def json_error(exc: UnsafeJson, *, file: bool = False) -> str:
+    """What was wrong with a user's JSON (nlu.jsonguard), in the request's language; `file`: it was an upload."""
+    message = (FILE_ERRORS.get(exc.code) if file else None) or JSON_ERRORS[exc.code]
+    return str(message) % {"limit": exc.limit, "line": exc.line, "column": exc.column}
+
+
+def json_field(raw: str) -> object:
+    """A form field holding JSON, through the guard; raises forms.ValidationError saying what was wrong."""
+    try:
+        return jsonguard.loads(raw)
+    except UnsafeJson as exc:
+        raise forms.ValidationError(json_error(exc)) from None

@@ -7,8 +7,6 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, Pa
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
-from salesstudio import jsonguard
-from salesstudio.jsonguard import UnsafeJson
 from salesstudio.models import Bot, Role
 
 
@@ -71,24 +69,3 @@ class SignUpForm(Styled, forms.Form):
                                help_text=_("Letters (Chinese too), digits and @ . + - _ only."))
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, min_length=8)
 
-
-JSON_ERRORS = {
-    "size": _("The data is too long (more than %(limit)s characters)."),
-    "depth": _("The data nests deeper than %(limit)s levels."),
-    "number": _("A number in the data is too long (more than %(limit)s digits)."),
-    "unicode": _("The data holds an invalid character."),
-    "syntax": _("The data is not valid JSON (line %(line)s, column %(column)s)."),
-}
-
-
-def json_error(exc: UnsafeJson) -> str:
-    """What was wrong with a user's JSON (salesstudio.jsonguard), in the request's language."""
-    return str(JSON_ERRORS[exc.code]) % {"limit": exc.limit, "line": exc.line, "column": exc.column}
-
-
-def json_field(raw: str) -> object:
-    """A form field holding JSON, through the guard; raises forms.ValidationError saying what was wrong."""
-    try:
-        return jsonguard.loads(raw)
-    except UnsafeJson as exc:
-        raise forms.ValidationError(json_error(exc)) from None

@@ -1,18 +1,16 @@
 """One guard for the JSON users send: hostile documents are refused with the reason, never an HTTP 500 or a dropped
-socket (salesstudio.jsonguard and every place that parses users' JSON)."""
+socket (nlu.jsonguard and every place that parses users' JSON)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from salesstudio import jsonguard
-from salesstudio.jsonguard import UnsafeJson
+from nlu import jsonguard
+from nlu.jsonguard import UnsafeJson
 from tests import factories
 
 DEEP = "[" * 2000 + "]" * 2000
@@ -21,7 +19,7 @@ HUGE_INT = '{"text": "多少钱", "intent": "询价", "n": ' + "9" * 5001 + "}"
 
 
 @pytest.mark.parametrize(("text", "code"), [(DEEP, "depth"), (SURROGATE, "unicode"), (HUGE_INT, "number"),
-                                            ('{"a": 1e999}', "number"), ("{oops", "syntax"), (b"\xff\xfe[", "unicode")])
+                                            ('{"a": 1e999}', "number"), ("{oops", "syntax"), (b"\xff\xfe[", "encoding")])
 def test_hostile_documents_are_refused_with_their_reason(text, code):
     with pytest.raises(UnsafeJson) as refused:
         jsonguard.loads(text)
@@ -63,7 +61,8 @@ def test_the_examples_import_lists_hostile_lines_with_their_reason(client, team,
 def test_spans_fields_refuse_deep_nesting_as_a_form_error(client, team, bot):
     intent = bot.intents.create(name="询价")
     client.force_login(team["editor"])
-    response = client.post(nlu_url(bot, "example_create"), {"text": "多少钱", "intent": intent.pk, "spans": DEEP})
+    response = client.post(nlu_url(bot, "example_create"), {"text": "多少钱", "intent": intent.pk, "spans": DEEP},
+                           follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200 and not bot.examples.exists()
     assert "nests deeper than 64 levels" in response.content.decode()
 
@@ -81,19 +80,3 @@ def test_comparing_a_version_number_beyond_any_integer_is_not_an_error(client, t
     client.force_login(team["viewer"])
     response = client.get(nlu_url(bot, "versions_compare") + "?v=99999999999999999999999")
     assert response.status_code == 200
-
-
-@pytest.mark.django_db(transaction=True)
-async def test_the_call_socket_answers_hostile_frames_with_an_error_event(team):
-    from calls.routing import websocket_urlpatterns
-
-    client = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/w/{team['workspace'].slug}/call/")
-    client.scope["user"] = team["editor"]
-    assert (await client.connect())[0]
-    for frame in (DEEP, "x" * 200_000, SURROGATE.replace("text", "type")):
-        await client.send_to(text_data=frame)
-        event = json.loads(await client.receive_from(10))
-        assert event["type"] == "error" and "internal" not in event["message"]
-    await client.send_json_to({"type": "hangup"})  # the socket is still there and answers
-    assert json.loads(await client.receive_from(10))["type"] == "error"  # (no call started yet)
-    await client.disconnect()

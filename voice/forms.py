@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.translation import gettext_lazy as _
 
-from salesstudio.forms import json_field
+from nlu.forms import json_field
 
 ACCEPT = "audio/*,.wav,.mp3,.m4a,.ogg,.oga,.opus,.flac,.webm"
 

@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from flows import bundles
-from salesstudio import jsonguard
-from salesstudio.forms import BundleUploadForm, json_error
+from nlu import jsonguard
+from nlu.forms import json_error
+from nlu.jsonguard import UnsafeJson
+from salesstudio.forms import BundleUploadForm
 from salesstudio.jobs import do_start_job
-from salesstudio.jsonguard import UnsafeJson
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
 
@@ -49,7 +50,7 @@ def _read_bundle(form: BundleUploadForm) -> dict:
     try:
         return jsonguard.loads(upload.read())
     except UnsafeJson as exc:  # the parser's English detail stays out of the page
-        raise ValidationError(json_error(exc)) from None
+        raise ValidationError(json_error(exc, file=True)) from None
 
 
 @require_http_methods(["GET"])

@@ -11,8 +11,8 @@ from django.utils.translation import get_language
 
 from flows.compiler import CompileResult
 from flows.models import Flow
-from salesstudio import jsonguard
-from salesstudio.jsonguard import UnsafeJson
+from nlu import jsonguard
+from nlu.jsonguard import UnsafeJson
 from salesstudio.permissions import role_allows
 
 

@@ -13,7 +13,7 @@ from flows import services
 from flows.forms import KIND_ICONS, KIND_LABELS, canvas_labels
 from flows.graph import KIND_FIELDS
 from flows.views.common import can_edit, issues, who_and_when
-from salesstudio import jsonguard
+from nlu import jsonguard
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
 

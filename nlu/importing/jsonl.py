@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from nlu import jsonguard
 from nlu.importing.rows import ImportFileError, Parsed, RowError, collect
-from salesstudio import jsonguard
-from salesstudio.jsonguard import UnsafeJson
+from nlu.jsonguard import UnsafeJson
 
-# What salesstudio.jsonguard refuses besides bad syntax, as the import report says it.
+# What nlu.jsonguard refuses besides bad syntax, as the import report says it.
 UNUSABLE = {"depth": "the JSON nests deeper than {limit} levels", "number": "a number is longer than {limit} digits",
             "unicode": "the JSON holds an invalid character", "size": "the JSON is longer than {limit} characters"}
 

@@ -7,9 +7,9 @@ import csv
 import io
 from collections.abc import Iterable
 
+from nlu import jsonguard
 from nlu.importing.rows import ImportFileError, Parsed, RowError, clean, collect
-from salesstudio import jsonguard
-from salesstudio.jsonguard import UnsafeJson
+from nlu.jsonguard import UnsafeJson
 
 HEADER_ALIASES = {"文本": "text", "语料": "text", "意图": "intent", "槽位": "slots", "上下文": "context"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -247,3 +247,15 @@ async def test_a_hang_up_after_a_mark_cuts_the_bot_short_at_once(team, demo_bot,
     assert "stop_audio" in events and "end" in events  # cut while talking, then ended
     call = await database_sync_to_async(Call.objects.get)(bot=demo_bot)
     assert call.outcome == "挂断"
+
+
+async def test_the_call_socket_answers_hostile_frames_with_an_error_event(team):
+    deep, surrogate = "[" * 2000 + "]" * 2000, '{"type": "a\\ud800b"}'
+    client = await connect(team["editor"], team["workspace"])
+    for frame in (deep, "x" * 200_000, surrogate):  # nlu.jsonguard refuses each before the consumer looks at it
+        await client.send_to(text_data=frame)
+        event = json.loads(await client.receive_from(10))
+        assert event["type"] == "error" and "internal" not in event["message"]
+    await client.send_json_to({"type": "hangup"})  # the socket is still there and answers
+    assert json.loads(await client.receive_from(10))["type"] == "error"  # (no call started yet)
+    await client.disconnect()

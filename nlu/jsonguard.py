@@ -4,8 +4,8 @@ array is a RecursionError in the parser, a 5,000-digit integer a ValueError, a l
 when the value is saved).
 
 `loads(text)` returns the value or raises `UnsafeJson` (a ValueError) whose `code` says what was wrong ("size",
-"depth", "number", "unicode" or "syntax", with `line` and `column` for syntax) and whose `message` says it in
-English; `salesstudio.forms.json_error` words it for the page in the user's language. Plain Python, no Django.
+"depth", "number", "unicode", "encoding" or "syntax", with `line` and `column` for syntax) and whose `message` says it in
+English; `nlu.forms.json_error` words it for the page in the user's language. Plain Python, no Django.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def loads(text: str | bytes, *, max_chars: int | None = None, max_depth: int = M
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise UnsafeJson("unicode", "the text is not UTF-8") from None
+            raise UnsafeJson("encoding", "the text is not UTF-8") from None
     if max_chars is not None and len(text) > max_chars:
         raise UnsafeJson("size", f"the JSON is longer than {max_chars} characters", limit=max_chars)
     _check_depth(text, max_depth)
