@@ -36,6 +36,7 @@ def dashboard(calls: QuerySet[Call], graph: dict, buckets: QuerySet[LatencyBucke
     summary = queries.summary(calls)
     outcomes = [{**row, "tone": OUTCOME_TONES.get(row["outcome"], "secondary")} for row in queries.outcomes(calls)]
     return {"summary": summary, "per_day": queries.per_day(calls), "outcomes": outcomes,
+            "grades": queries.grades_per_day(calls),
             "funnel": funnel_rows(calls, graph, summary["calls"]), "intents": queries.intents(calls),
             "latency": queries.latency(calls, buckets)}
 

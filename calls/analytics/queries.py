@@ -48,6 +48,16 @@ def per_day(calls: QuerySet[Call]) -> list[dict]:
              "no_match_rate": rate(r["no_matches"], r["user_turns"])} for r in rows]
 
 
+def grades_per_day(calls: QuerySet[Call]) -> list[dict]:
+    """One row per local day: {"day", "A": n, …, "E": n} for the graded (ended) calls."""
+    rows = (calls.exclude(grade="").annotate(day=TruncDate("started_at")).values("day", "grade")
+            .annotate(calls=Count("id")).order_by("day"))
+    days: dict[str, dict] = {}
+    for row in rows:
+        days.setdefault(row["day"].isoformat(), {})[row["grade"]] = row["calls"]
+    return [{"day": day, **counts} for day, counts in days.items()]
+
+
 def outcomes(calls: QuerySet[Call]) -> list[dict]:
     """Calls per outcome, most frequent first ("" = still open)."""
     rows = calls.values("outcome").annotate(calls=Count("id")).order_by()

@@ -1,6 +1,6 @@
-"""The call log: the one writer of Call, Turn, CallNode and LatencyBucket rows (the live call consumer and the call simulator both use
-it). Rows are written at turn boundaries, so a call that breaks off keeps every turn it had; `bulk` writes whole
-simulated calls at once with the same summaries."""
+"""The call log: the one writer of Call, Turn, CallNode and LatencyBucket rows (the live call consumer and the call
+simulator both use it). Rows are written at turn boundaries, so a call that breaks off keeps every turn it had; a call
+is graded (calls.calllog.grades) when it ends; `bulk` writes whole simulated calls at once with the same summaries."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from calls.analytics import dashboard as figures
 from calls.analytics.filters import CallFilterForm
+from calls.calllog.grades import GRADE_LABELS
 from flows.forms import canvas_labels
 from flows.models import FlowVersion
 from salesstudio.models import Bot
@@ -34,6 +35,7 @@ def dashboard(request: HttpRequest, bot: Bot) -> HttpResponse:
     context["latency_rows"] = [(STAGE_LABELS.get(stage, stage), stage, row)
                                for stage, row in context["data"]["latency"]["stages"].items()]
     context["stage_choices"] = STAGE_LABELS.items()
+    context["grade_labels"] = GRADE_LABELS.items()
     return render(request, "calls/dashboard.html", context)
 
 

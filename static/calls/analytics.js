@@ -44,6 +44,21 @@
     });
   }
 
+  // Lead grades per day, stacked (calls.grading): A green … E grey.
+  var GRADE_COLOURS = {A: "#198754", B: "#0d6efd", C: "#ffc107", D: "#6c757d", E: "#ced4da"};
+  function grades() {
+    var el = document.querySelector('[data-chart="grades"]');
+    var days = data.grades.map(function (d) { return d.day; });
+    chart("grades", {
+      tooltip: {trigger: "axis"}, legend: {}, grid: {left: 40, right: 20, bottom: 30},
+      xAxis: {type: "category", data: days}, yAxis: {type: "value", minInterval: 1},
+      series: ["A", "B", "C", "D", "E"].map(function (g) {
+        return {name: el.dataset["grade" + g], type: "bar", stack: "grades", itemStyle: {color: GRADE_COLOURS[g]},
+                data: data.grades.map(function (d) { return d[g] || 0; })};
+      })
+    });
+  }
+
   function funnel() {
     var el = document.querySelector('[data-chart="funnel"]');
     var rows = data.funnel.slice().reverse();
@@ -81,6 +96,7 @@
 
   perDay();
   outcomes();
+  grades();
   funnel();
   intents();
   var select = document.querySelector("[data-latency-stage]");

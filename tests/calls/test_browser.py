@@ -21,9 +21,12 @@ def test_the_dashboard_draws_the_filtered_figures(page, live_server, team, bot, 
     assert page.get_by_test_id("kpi-deals").inner_text() == "33%" and page.get_by_test_id("kpi-leads").inner_text() == "0%"
     # v1 turns: 100 100 200 300 800 900 1000 1200 → ranks 4, 8, 8.
     assert page.get_by_test_id("kpi-latency").inner_text() == "300 / 1200 / 1200"
-    for name in ("per-day", "outcomes", "funnel", "intents", "latency"):
+    for name in ("per-day", "outcomes", "grades", "funnel", "intents", "latency"):
         chart = page.locator(f'[data-chart="{name}"][data-ready="1"] canvas')
         assert chart.count() >= 1, name
+    graded = page.evaluate("window.callAnalytics.charts.grades.getOption().series"
+                           ".map(s => s.data.reduce((a, b) => a + b, 0))")
+    assert sum(graded) == bot.calls.filter(flow_version__number=1).exclude(grade="").count() > 0
     drawn = page.evaluate("window.callAnalytics.charts.funnel.getOption().series.map(s => s.data)")
     assert drawn == [[1, 2, 3, 3], [0, 1, 1, 0]]  # deal, ask, need, hi (bottom-up): entered; dropped there
     funnel = page.get_by_test_id("funnel-table")
