@@ -1,12 +1,14 @@
-"""The lead-grading rules form: which intents count as asking, saying yes and refusing, and the thresholds."""
+"""Forms of the calls app: the lead-grading rules and the CRM webhook."""
 
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
+from calls.crm import SCHEMES
 from calls.grading import GradingRules
-from calls.models import OUTCOME_TONES
+from calls.models import OUTCOME_TONES, CrmWebhook
 
 LISTS = ("interest_intents", "yes_intents", "refusal_intents", "deal_outcomes")
 NUMBERS = ("a_min_interest", "b_max_refusals", "c_min_refusals", "c_max_user_turns")
@@ -43,3 +45,27 @@ class GradingForm(forms.Form):
 
     def rules(self) -> GradingRules:
         return GradingRules(**{name: self.cleaned_data[name] for name in LISTS + NUMBERS})
+
+
+class WebhookForm(forms.ModelForm):
+    class Meta:
+        model = CrmWebhook
+        fields = ["url", "secret", "enabled"]
+        widgets = {"url": forms.URLInput(attrs={"class": "form-control",
+                                                "placeholder": "https://crm.example.com/hooks/calls"}),
+                   "secret": forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+                   "enabled": forms.CheckboxInput(attrs={"class": "form-check-input"})}
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["url"].validators = [URLValidator(schemes=list(SCHEMES))]  # no file:, ftp:, gopher:…
+        self.fields["url"].help_text = _("HTTP or HTTPS. Each finished call is POSTed there as signed JSON.")
+        self.fields["secret"].help_text = _("Signs each push (HMAC-SHA256); give the same secret to your CRM.")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("enabled") and not data.get("url"):
+            self.add_error("url", _("Give the webhook URL before switching pushing on."))
+        if data.get("url") and not data.get("secret"):
+            self.add_error("secret", _("A secret is needed to sign the pushes."))
+        return data

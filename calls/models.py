@@ -187,3 +187,41 @@ class LeadGrading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bot} grading"
+
+
+class CrmWebhook(models.Model):
+    """Where a bot pushes each finished call's result (calls.crm): an HTTP(S) URL and the secret that signs it."""
+
+    bot = models.OneToOneField("salesstudio.Bot", on_delete=models.CASCADE, related_name="crm_webhook")
+    url = models.URLField(_("webhook URL"), max_length=500, blank=True)
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    enabled = models.BooleanField(_("push every finished call"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.bot} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One push of one call's result (or a test): its attempts and what the CRM answered."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Sending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    bot = models.ForeignKey("salesstudio.Bot", on_delete=models.CASCADE, related_name="webhook_deliveries")
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
+    test = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.bot} delivery {self.pk} ({self.status})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from calls.views import analytics, calls, grading, tester
+from calls.views import analytics, calls, crm, grading, tester
 
 app_name = "calls"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("tester/", tester.tester, name="tester"),
     path("grading/", grading.grading, name="grading"),
     path("grading/jobs/<int:job>/", grading.grading_job, name="grading_job"),
+    path("crm/", crm.crm, name="crm"),
     path("analytics/", analytics.dashboard, name="dashboard"),
     path("analytics/funnel/", analytics.funnel_canvas, name="funnel_canvas"),
     path("analytics/compare/", analytics.compare, name="compare"),

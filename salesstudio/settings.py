@@ -210,6 +210,11 @@ CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 200, minimum=1) * 1024 * 1024
 # A request body over this is refused before it is received (salesstudio.bodylimit): one upload at the limit fits.
 REQUEST_MAX_BYTES = UPLOAD_MAX_BYTES + 1024 * 1024
+# The address people reach this installation at: links in pushed call results point there.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# CRM push (calls.crm): a webhook not answering within CRM_TIMEOUT_S is tried again after each delay, then given up.
+CRM_TIMEOUT_S = 5.0
+CRM_RETRY_DELAYS_S = (10, 60, 300, 1800)
 # A longer recording is refused at upload (10 hours of silence compress to a few MB but would not fit in memory).
 RECORDING_MAX_MINUTES = env_int("RECORDING_MAX_MINUTES", 120, minimum=1)
 MAX_UTTERANCE_SECONDS = env_int("MAX_UTTERANCE_SECONDS", 15, minimum=2)

@@ -19,6 +19,7 @@ from salesstudio.settings import DATA_DIR, DATABASES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_DEFAULT_QUEUE = "salesstudio-test"
+CRM_TIMEOUT_S, CRM_RETRY_DELAYS_S = 1.0, (1, 1)  # a webhook that hangs is retried within seconds here
 ALLOWED_HOSTS = ["*"]
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory: worker and server subprocesses must see the test database.

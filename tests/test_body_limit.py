@@ -1,11 +1,22 @@
-"""Uploads over the limit are refused before they are received (salesstudio.bodylimit in front of Django)."""
+"""Uploads over the limit are refused before they are received (salesstudio.bodylimit in front of Django).
+
+The ASGI conversations run in a thread of their own: the session's Playwright browser keeps an event loop in the main
+thread, so a plain async test that runs after a browser test could not start one."""
 
 from __future__ import annotations
+
+import asyncio
+import concurrent.futures
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
 
 from salesstudio.bodylimit import BodyLimit
+
+
+def run(conversation, *args):  # noqa: ANN001, ANN002, ANN201
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, conversation(*args)).result()
 
 
 def http_scope(length: bytes | None, language: bytes = b"zh-CN,zh") -> dict:
@@ -14,17 +25,25 @@ def http_scope(length: bytes | None, language: bytes = b"zh-CN,zh") -> dict:
             "query_string": b"", "http_version": "1.1", "scheme": "http", "server": ("127.0.0.1", 80)}
 
 
-async def test_the_real_application_refuses_a_declared_length_over_the_limit_unread(settings):
+def test_the_real_application_refuses_a_declared_length_over_the_limit_unread(settings):
+    run(_refused_unread, settings.REQUEST_MAX_BYTES)
+
+
+async def _refused_unread(limit: int) -> None:
     from salesstudio.asgi import application
 
-    app = ApplicationCommunicator(application, http_scope(str(settings.REQUEST_MAX_BYTES + 1).encode()))
+    app = ApplicationCommunicator(application, http_scope(str(limit + 1).encode()))
     await app.send_input({"type": "http.request", "body": b"x" * 10, "more_body": True})  # the rest never comes
     start = await app.receive_output(5)
     body = await app.receive_output(5)
     assert start["status"] == 413 and "MB" in body["body"].decode() and "未被接收" in body["body"].decode()
 
 
-async def test_a_body_without_a_length_is_cut_off_at_the_limit():
+def test_a_body_without_a_length_is_cut_off_at_the_limit():
+    assert run(_cut_off) == ["http.request", "http.request", "http.disconnect"]
+
+
+async def _cut_off() -> list[str]:
     seen = []
 
     async def app(scope, receive, send):
@@ -38,11 +57,15 @@ async def test_a_body_without_a_length_is_cut_off_at_the_limit():
     for _ in range(5):
         await limited.send_input({"type": "http.request", "body": b"x" * 40, "more_body": True})
     await limited.wait(5)
-    assert seen == ["http.request", "http.request", "http.disconnect"]
+    return seen
 
 
 @pytest.mark.parametrize(("length", "called"), [(b"100", True), (b"101", False), (b"1e9", False)])
-async def test_the_declared_length_decides_and_english_pages_read_english(length, called):
+def test_the_declared_length_decides_and_english_pages_read_english(length, called):
+    run(_declared, length, called)
+
+
+async def _declared(length: bytes, called: bool) -> None:
     calls = []
 
     async def app(scope, receive, send):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from calls.calllog.grades import do_grade_call
 from calls.calllog.latency import add_latency, latency_counts
+from calls.calllog.push import do_queue_push
 from calls.models import DISCONNECTED_OUTCOME, Call, CallNode, Channel, Turn
 from calls.turns import STAGES, TurnRecord, node_counts
 
@@ -73,6 +74,7 @@ def close_call(call: Call, *, outcome: str = DISCONNECTED_OUTCOME, end_node: str
         return
     call.ended_at, call.outcome, call.end_node, call.completed = ended_at, outcome, end_node, completed
     do_grade_call(call)
+    do_queue_push(call)
     last = end_node or call.turns.order_by("-index").values_list("node", flat=True).first()
     if last:
         CallNode.objects.update_or_create(call=call, node=last, defaults={"ended": True})

@@ -42,5 +42,5 @@ def grading(request: HttpRequest, bot: Bot) -> HttpResponse:
 @require_http_methods(["GET"])
 @workspace_view(read="view")
 def grading_job(request: HttpRequest, bot: Bot, job: int) -> HttpResponse:
-    found = get_object_or_404(Job, pk=job, workspace=request.workspace, kind="regrade_calls", params__bot=bot.pk)
+    found = get_object_or_404(Job, pk=job, workspace=request.workspace)
     return render(request, "calls/grading.html#job", {"bot": bot, "job": found})
