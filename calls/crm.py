@@ -26,7 +26,7 @@ SCHEMES = ("http", "https")
 class Sent:
     ok: bool
     status_code: int | None
-    error: str
+    error: str  # "" when delivered, else "timeout", "connection" (refused, DNS, TLS…), "status" (a non-2xx answer)
 
 
 def sign(body: bytes, secret: str, timestamp: int) -> str:
@@ -48,8 +48,10 @@ def post(url: str, payload: dict, secret: str, *, timeout: float) -> Sent:
                "X-SalesStudio-Timestamp": str(timestamp), "X-SalesStudio-Signature": sign(body, secret, timestamp)}
     try:
         response = requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
-    except requests.RequestException as exc:
-        return Sent(False, None, f"{type(exc).__name__}: {exc}"[:300])
+    except requests.Timeout:
+        return Sent(False, None, "timeout")
+    except requests.RequestException:
+        return Sent(False, None, "connection")
     if 200 <= response.status_code < 300:
         return Sent(True, response.status_code, "")
-    return Sent(False, response.status_code, (response.text or "")[:300])
+    return Sent(False, response.status_code, "status")

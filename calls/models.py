@@ -216,12 +216,18 @@ class WebhookDelivery(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=300, blank=True)
+    error = models.CharField(max_length=300, blank=True)  # a code of calls.crm.Sent.error, or "switched_off"
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    ERRORS = {"timeout": _("no answer in time"), "connection": _("cannot connect"),
+              "status": _("the CRM answered with an error"), "switched_off": _("pushing was switched off")}
+
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def error_text(self) -> str:
+        return str(self.ERRORS.get(self.error, self.error))
 
     def __str__(self) -> str:
         return f"{self.bot} delivery {self.pk} ({self.status})"

@@ -60,7 +60,7 @@ def run_delivery(delivery_id: int) -> int | None:
     hook = CrmWebhook.objects.filter(bot=delivery.bot).exclude(url="").first()
     if hook is None or not (hook.enabled or delivery.test):
         WebhookDelivery.objects.filter(pk=delivery.pk).update(status=WebhookDelivery.Status.FAILED,
-                                                              error="the webhook is switched off",
+                                                              error="switched_off",
                                                               finished_at=timezone.now())
         return None
     sent = crm.post(hook.url, payload(delivery.call, delivery.bot), hook.secret, timeout=settings.CRM_TIMEOUT_S)
