@@ -15,7 +15,7 @@ from calls.models import Call
 from calls.views.analytics import STAGE_LABELS
 from salesstudio.http import file_response
 from salesstudio.models import Bot
-from salesstudio.permissions import workspace_view
+from salesstudio.permissions import role_allows, workspace_view
 
 PAGE_SIZE = 50
 
@@ -40,11 +40,15 @@ def call(request: HttpRequest, bot: Bot, call: int) -> HttpResponse:
         t.total_seconds = (t.total_ms or 0) / 1000
         t.stages = [(stage, STAGE_LABELS[stage], ms, 100 * ms / t.total_ms) for stage in STAGE_LABELS
                     if stage != "total" and (ms := getattr(t, f"{stage}_ms")) and t.total_ms]
+    said = ""
+    for t in turns:  # what the bot had just said: the context of what the caller said next
+        t.context, said = said, t.bot_text or said
     slot_names = sorted({name for t in turns for name in t.slots} | {n for t in turns for n in t.changed_slots})
     context = {"bot": bot, "call": found, "turns": turns, "slot_names": slot_names,
                "stage_legend": [(stage, label) for stage, label in STAGE_LABELS.items() if stage != "total"],
                "slot_rows": [(t, [(t.slots.get(n), n in t.changed_slots) for n in slot_names]) for t in turns],
-               "grade_rule": rule_text(found.grade_rule, rules_for(bot)) if found.grade else ""}
+               "grade_rule": rule_text(found.grade_rule, rules_for(bot)) if found.grade else "",
+               "can_label": role_allows(request.membership.role, "annotate")}
     return render(request, "calls/detail.html", context)
 
 

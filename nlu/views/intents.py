@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,11 +35,31 @@ def intents(request: HttpRequest, bot: Bot) -> HttpResponse:
         "bot": bot, "intents": services.intents_with_counts(bot), "slots": bot.slots.all(), "intent_form": form,
         "slot_form": SlotForm(bot=bot, prefix="slot"), "selected": selected, "examples": examples[:PAGE_SIZE],
         "example_count": examples.count(),
-        "example_form": ExampleForm(bot=bot, initial={"intent": selected}),
+        "example_form": ExampleForm(bot=bot, initial=_example_initial(request, bot, selected)),
+        "adding": bool(request.GET.get("add")),
         "import_form": ImportForm(), "slot_names": list(bot.slots.values_list("name", flat=True)),
         "common_intents": services.available_common_intents(bot),
     }
     return render(request, "nlu/intents.html", context)
+
+
+SUGGEST_FLOOR = 0.6  # a suggested intent at least this sure is pre-selected
+
+
+def _example_initial(request: HttpRequest, bot: Bot, selected: Intent | None) -> dict:
+    """The new-example form's start: `?add=<text>&context=<what the bot said>` (from a call turn) pre-fills the text,
+    the context, and what the bot's understanding makes of it (its slot spans; its intent when it is sure)."""
+    text = (request.GET.get("add") or "").strip()[:500]
+    if not text:
+        return {"intent": selected}
+    context = (request.GET.get("context") or "").strip()[:500]
+    model = services.get_bot_runtime(bot)
+    found = services.bot_understanding(bot, model, model_key=str(model.folder) if model else "").predict(
+        text, context or None)
+    spans = [{"slot": s["slot"], "start": s["start"], "end": s["end"]} for s in found["spans"]]
+    sure = found["intent"] and (found["confidence"] or 0) >= SUGGEST_FLOOR
+    intent = bot.intents.filter(name=found["intent"]).first() if sure else selected
+    return {"text": text, "context": context, "intent": intent, "spans": json.dumps(spans, ensure_ascii=False)}
 
 
 @require_http_methods(["POST"])

@@ -155,3 +155,26 @@ def test_the_tester_says_when_the_model_is_still_training(client, team, demo_bot
     assert "No trained model yet" in client.get(url).content.decode()
     TrainingRun.objects.create(bot=demo_bot, status=TrainingRun.Status.RUNNING, eta_s=130)
     assert "Training the model (about 3 min)" in client.get(url).content.decode()
+
+
+def test_a_callers_turn_goes_to_the_example_form_pre_filled(client, team, demo_bot):
+    from urllib.parse import unquote
+
+    from calls.calllog import close_call, open_call, record_turn
+    from calls.turns import TurnRecord
+
+    call = open_call(bot=demo_bot, flow_version=demo_bot.flow.versions.first(), channel="test")
+    record_turn(call, TurnRecord(index=0, event="start", node="need", bot_text="请问您最近有采购水泵的计划吗？"))
+    record_turn(call, TurnRecord(index=1, event="user", node="need", user_text="要两台离心泵", no_match=True))
+    close_call(call, outcome="回访")
+    client.force_login(team["viewer"])
+    detail = reverse("calls:call", kwargs={"ws": team["workspace"].slug, "bot": demo_bot.slug, "call": call.pk})
+    assert 'data-testid="add-to-training"' not in client.get(detail).content.decode()  # viewers do not label
+    client.force_login(team["annotator"])
+    html = client.get(detail).content.decode()
+    link = html.split('data-testid="add-to-training" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert "要两台离心泵" in unquote(link) and "采购水泵" in unquote(link)
+    form = client.get(link).content.decode()
+    assert 'data-testid="adding-from-call"' in form and 'value="要两台离心泵"' in form
+    assert "请问您最近有采购水泵的计划吗？" in form
+    assert "&quot;slot&quot;: &quot;产品型号&quot;" in form and "&quot;slot&quot;: &quot;数量&quot;" in form
