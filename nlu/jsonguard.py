@@ -4,8 +4,8 @@ array is a RecursionError in the parser, a 5,000-digit integer a ValueError, a l
 when the value is saved).
 
 `loads(text)` returns the value or raises `UnsafeJson` (a ValueError) whose `code` says what was wrong ("size",
-"depth", "number", "unicode", "encoding" or "syntax", with `line` and `column` for syntax) and whose `message` says it in
-English; `nlu.forms.json_error` words it for the page in the user's language. Plain Python, no Django.
+"depth", "number", "unicode", "encoding" or "syntax", with `line` and `column` for syntax) and whose `message` says it
+in English; `nlu.forms.json_error` words it for the page in the user's language. Plain Python, no Django.
 """
 
 from __future__ import annotations

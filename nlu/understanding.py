@@ -138,6 +138,9 @@ class Understanding:
     def __init__(self, slots: dict[str, dict], examples: list[dict], model: Model | None = None, *,
                  ref_date: date | None = None) -> None:
         self.slots, self.model, self.ref_date = slots, model, ref_date
+        # the blend's temperature, fitted on the version's validation split when it was trained (fit_temperature)
+        metrics = (getattr(model, "manifest", None) or {}).get("metrics") or {}
+        self.temperature = float((metrics.get("calibration") or {}).get("temperature", 1.0))
         definitions = list(slots.values())
         patterns = [features(e["text"], e.get("spans") or lexicon.extract(e["text"], definitions, ref_date=ref_date))
                     for e in examples]  # an example labelled without spans is read like a caller's utterance
@@ -159,13 +162,21 @@ class Understanding:
         if self.classifier is None:
             return [{"intent": None, "confidence": None, "ranking": [], "spans": s, "source": self.source}
                     for s in spans]
-        probs, nearest = self.classifier.probabilities([features(t, s) for t, s in zip(texts, spans, strict=True)])
-        return [self._intent(p, near, m, s) for p, near, m, s in zip(probs, nearest, learned, spans, strict=True)]
+        probs, nearest = self._blended(texts, spans, learned)
+        return [self._intent(p, near, s) for p, near, s in zip(probs, nearest, spans, strict=True)]
 
-    def _intent(self, probs: np.ndarray, nearest: float, learned: dict | None, spans: list[dict]) -> dict:
+    def _blended(self, texts: list[str], spans: list[list[dict]], learned: list[dict | None]):  # noqa: ANN202
+        """(probabilities over the classifier's labels before the temperature, nearest-example similarity)."""
+        probs, nearest = self.classifier.probabilities([features(t, s) for t, s in zip(texts, spans, strict=True)])
+        if self.model is not None:
+            probs = np.array([blend(self.classifier.labels, p, m["ranking"], self.taught)
+                              for p, m in zip(probs, learned, strict=True)])
+        return probs, nearest
+
+    def _intent(self, probs: np.ndarray, nearest: float, spans: list[dict]) -> dict:
         labels = self.classifier.labels
-        if learned is not None:
-            probs = blend(labels, probs, learned["ranking"], self.taught)
+        if self.temperature != 1.0:
+            probs = _softmax(np.log(np.clip(probs, 1e-12, None))[None, :] / self.temperature)[0]
         if nearest < OUT_OF_SCOPE_SIMILARITY:
             return {"intent": None, "confidence": None, "ranking": [], "spans": spans, "source": self.source}
         order = np.argsort(-probs)[:_TOP_K]
@@ -193,6 +204,23 @@ class Understanding:
                                                                for c in canonical_text(text)):
             return None
         return value
+
+
+def fit_temperature(understanding: Understanding, examples: list[dict]) -> float:
+    """The temperature that makes the understanding's confidences honest on `examples` (a validation split the
+    classifier was not fitted on): minimum negative log-likelihood of the right intent over a grid."""
+    labels = understanding.classifier.labels if understanding.classifier else []
+    rows = [e for e in examples if e["intent"] in labels]
+    if len(rows) < MIN_FOR_CALIBRATION or understanding.model is None:
+        return 1.0
+    texts, contexts = [e["text"] for e in rows], [e.get("context") for e in rows]
+    rules = [lexicon.extract(t, list(understanding.slots.values()), ref_date=understanding.ref_date) for t in texts]
+    learned = understanding.model.predict_many(texts, contexts)
+    spans = [understanding._spans(t, r, m["spans"]) for t, r, m in zip(texts, rules, learned, strict=True)]
+    probs, _ = understanding._blended(texts, spans, learned)
+    logs, gold = np.log(np.clip(probs, 1e-12, None)), np.array([labels.index(e["intent"]) for e in rows])
+    grid = np.exp(np.linspace(np.log(0.2), np.log(3.0), 60))
+    return float(min(grid, key=lambda t: _nll(logs / t, gold)))
 
 
 def blend(labels: list[str], probs: np.ndarray, ranking: list[dict], taught: set[str]) -> np.ndarray:

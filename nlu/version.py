@@ -89,6 +89,11 @@ def evaluate_version(folder: Path, val_set: list[ds.Example], reference: dict, t
         return {}
     runtime = NluRuntime(folder)
     predictor = compose(runtime, [as_dict(e) for e in train_set]) if compose else runtime
+    calibration = {}
+    if compose:  # the blend's confidences are made honest on this split (nlu.understanding.fit_temperature)
+        from nlu.understanding import fit_temperature
+
+        calibration["temperature"] = predictor.temperature = fit_temperature(predictor, [as_dict(e) for e in val_set])
     predictions = []
     for start in range(0, len(val_set), EVAL_BATCH):
         chunk = val_set[start:start + EVAL_BATCH]
@@ -100,6 +105,8 @@ def evaluate_version(folder: Path, val_set: list[ds.Example], reference: dict, t
         typed = slot_normalizer(predictor.slots) if compose else None  # values compare as the slot types read them
         metrics["slots"] = slot_report(gold, [p["spans"] for p in predictions], normalizer=typed)
     metrics["quantized_agreement"] = {name: _agreement(runtime, name, *ref) for name, ref in reference.items()}
+    if calibration:
+        metrics["calibration"] = calibration
     return metrics
 
 

@@ -68,7 +68,8 @@ def common_intents_enable(request: HttpRequest, bot: Bot) -> HttpResponse:
     """Switch on the chosen common intents (通用意图)."""
     created = services.do_enable_common_intents(bot, request.POST.getlist("name"))
     if created:
-        messages.success(request, _("Common intents switched on: %(names)s.") % {"names": "、".join(i.name for i in created)})
+        names = "、".join(i.name for i in created)
+        messages.success(request, _("Common intents switched on: %(names)s.") % {"names": names})
     else:
         messages.error(request, _("Choose at least one common intent."))
     return redirect("nlu:intents", ws=request.workspace.slug, bot=bot.slug)

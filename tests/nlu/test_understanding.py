@@ -12,7 +12,7 @@ import pytest
 from flows.bundles import DEMO_DIR
 from nlu.common import catalogue, with_common_examples
 from nlu.runtime import NluRuntime
-from nlu.understanding import Understanding, blend, cached_understanding, pattern
+from nlu.understanding import Understanding, blend, cached_understanding, fit_temperature, pattern
 
 DEMO = json.loads((DEMO_DIR / "nlu.json").read_text(encoding="utf-8"))
 SLOTS = {s["name"]: s for s in DEMO["slots"]}
@@ -112,6 +112,19 @@ def test_blending_keeps_what_the_model_never_saw():
                                                                               "confidence": 0.1}], {"物流查询", "询价"})
     assert mixed[0] == pytest.approx(0.6) and mixed.sum() == pytest.approx(1.0)
     assert mixed[1] > mixed[2]
+
+
+def test_the_blend_is_calibrated_and_the_temperature_changes_confidence_not_order(tiny_version):
+    from tests.nlu.conftest import toy_examples
+
+    understanding = Understanding({}, toy_examples(), NluRuntime(tiny_version))
+    assert 0.2 <= fit_temperature(understanding, toy_examples()) <= 3.0
+    assert fit_temperature(Understanding({}, toy_examples()), toy_examples()) == 1.0  # nothing to blend
+    before = understanding.predict("工业泵多少钱")["ranking"]
+    understanding.temperature = 3.0
+    after = understanding.predict("工业泵多少钱")["ranking"]
+    assert [r["intent"] for r in after] == [r["intent"] for r in before]
+    assert after[0]["confidence"] < before[0]["confidence"]
 
 
 def test_the_trained_model_is_blended_in(tiny_version):

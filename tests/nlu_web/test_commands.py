@@ -7,7 +7,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from nlu.models import TrainingRun
+from nlu.models import ModelVersion, TrainingRun
 from salesstudio.models import Bot
 from tests.nlu.conftest import toy_examples
 from tests.nlu_web.conftest import TINY_CONFIG
@@ -86,6 +86,7 @@ def test_train_then_evaluate_examples_and_dialogues(db, examples_file, dialogues
     trained = json.loads(run("nlu_train", "pump", f"--base-model={tiny_base_dir}", *args))
     assert trained["version"] == 1 and 0 <= trained["accuracy"] <= 1
     assert TrainingRun.objects.get().status == "done"
+    assert 0.2 <= ModelVersion.objects.get().metrics["calibration"]["temperature"] <= 3.0  # fitted on validation
     scores = json.loads(run("nlu_eval", "pump", "--examples", str(examples_file), "--json"))
     assert scores["n"] == len(toy_examples()) and {"accuracy", "macro_f1", "slot_f1"} <= scores.keys()
     scores = json.loads(run("nlu_eval", "pump", "--dialogues", str(dialogues_file), "--json"))
