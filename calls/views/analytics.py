@@ -3,6 +3,7 @@ them take the calls list's filters."""
 
 from __future__ import annotations
 
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -53,12 +54,14 @@ def funnel_canvas(request: HttpRequest, bot: Bot) -> HttpResponse:
 @require_http_methods(["GET"])
 @workspace_view(read="view")
 def compare(request: HttpRequest, bot: Bot) -> HttpResponse:
-    """`?a=<number>&b=<number>`: two flow versions (default: the latest two) under the other filters."""
+    """`?a=<number>&b=<number>`: two flow versions under the other filters (default: the two with the most calls
+    under those filters, the older as A; the latest two when fewer than two have calls)."""
     form, context = _context(request, bot, "compare")
     versions = {v.number: v for v in FlowVersion.objects.filter(flow__bot=bot).order_by("-number")}
     numbers = list(versions)
-    chosen = [_number(request.GET.get(side), numbers, default) for side, default in (("a", 1), ("b", 0))]
     calls, buckets = form.calls(ignore=("version",)), form.latency_buckets(ignore=("version",))
+    busiest = _busiest(calls, numbers)
+    chosen = [_number(request.GET.get(side), numbers, default) for side, default in zip("ab", busiest, strict=True)]
     sides = [(n, figures.comparison(calls.filter(flow_version=versions[n]), versions[n].graph,
                                     None if buckets is None else buckets.filter(flow_version_key=versions[n].pk)))
              for n in chosen if n is not None]
@@ -68,10 +71,20 @@ def compare(request: HttpRequest, bot: Bot) -> HttpResponse:
     return render(request, "calls/compare.html", context)
 
 
-def _number(value: str | None, numbers: list[int], default: int) -> int | None:
+def _busiest(calls, numbers: list[int]) -> tuple[int | None, int | None]:  # noqa: ANN001
+    """The two version numbers with the most calls, older first; the latest two when fewer than two have calls."""
+    counted = (calls.exclude(flow_version=None).values("flow_version__number").annotate(n=Count("id"))
+               .order_by("-n", "-flow_version__number")[:2])
+    top = sorted(row["flow_version__number"] for row in counted)
+    if len(top) < 2:
+        top = sorted(numbers[:2])
+    return (top[0] if top else None, top[-1] if top else None)
+
+
+def _number(value: str | None, numbers: list[int], default: int | None) -> int | None:
     if value and value.isdigit() and int(value) in numbers:
         return int(value)
-    return numbers[min(default, len(numbers) - 1)] if numbers else None
+    return default
 
 
 def _union_nodes(sides: list[tuple[int, dict]]) -> list[tuple[str, str]]:

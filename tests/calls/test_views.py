@@ -178,3 +178,17 @@ def test_a_callers_turn_goes_to_the_example_form_pre_filled(client, team, demo_b
     assert 'data-testid="adding-from-call"' in form and 'value="要两台离心泵"' in form
     assert "请问您最近有采购水泵的计划吗？" in form
     assert "&quot;slot&quot;: &quot;产品型号&quot;" in form and "&quot;slot&quot;: &quot;数量&quot;" in form
+
+
+def test_compare_defaults_to_the_two_versions_with_the_most_calls(viewer, url, bot, hand_calls):
+    from flows.services import get_flow
+    from tests.calls.conftest import DAY2, GRAPH, play
+
+    get_flow(bot).versions.create(number=3, graph=GRAPH, program={}, checksum="3")  # newest, but no calls
+    chosen = dict(viewer.get(url("compare")).context["sides_chosen"])
+    assert chosen == {"a": 1, "b": 2}  # not the latest two (2 and 3)
+    v3 = get_flow(bot).versions.get(number=3)
+    for _ in range(4):
+        play(bot, v3, DAY2, [{"event": "start"}])
+    assert dict(viewer.get(url("compare")).context["sides_chosen"]) == {"a": 1, "b": 3}
+    assert dict(viewer.get(f"{url('compare')}?a=2&b=3").context["sides_chosen"]) == {"a": 2, "b": 3}
