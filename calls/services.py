@@ -46,7 +46,7 @@ def prepare_call(workspace: Workspace, bot_slug: str, number: int, *, voice: boo
             setup.nlu_name = f"examples (model v{model_version.number} cannot load: {exc})"
     else:
         setup.nlu_name = "examples"
-    setup.nlu = bot_understanding(bot, model, model_key=model_version.path if model else "")
+    setup.nlu = bot_understanding(bot, model)
     if voice:
         setup.asr, setup.tts, setup.tts_cache = engines.asr_engine(), engines.tts_engine(), engines.tts_cache()
         hot_words = [w for node in setup.program["nodes"].values() for w in node.get("listen", {}).get("hot_words", [])]

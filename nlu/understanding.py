@@ -155,15 +155,19 @@ class Understanding:
     def predict_many(self, texts: list[str], contexts: list[str | None] | None = None) -> list[dict]:
         if not texts:
             return []
-        contexts = contexts or [None] * len(texts)
-        rules = [lexicon.extract(t, list(self.slots.values()), ref_date=self.ref_date) for t in texts]
-        learned = self.model.predict_many(texts, contexts) if self.model is not None else [None] * len(texts)
-        spans = [self._spans(t, r, m["spans"] if m else []) for t, r, m in zip(texts, rules, learned, strict=True)]
+        spans, learned = self._understood(texts, contexts or [None] * len(texts))
         if self.classifier is None:
             return [{"intent": None, "confidence": None, "ranking": [], "spans": s, "source": self.source}
                     for s in spans]
         probs, nearest = self._blended(texts, spans, learned)
         return [self._intent(p, near, s) for p, near, s in zip(probs, nearest, spans, strict=True)]
+
+    def _understood(self, texts: list[str], contexts: list[str | None]) -> tuple[list[list[dict]], list[dict | None]]:
+        """(typed spans per text, the model's prediction per text or None without a model)."""
+        rules = [lexicon.extract(t, list(self.slots.values()), ref_date=self.ref_date) for t in texts]
+        learned = self.model.predict_many(texts, contexts) if self.model is not None else [None] * len(texts)
+        spans = [self._spans(t, r, m["spans"] if m else []) for t, r, m in zip(texts, rules, learned, strict=True)]
+        return spans, learned
 
     def _blended(self, texts: list[str], spans: list[list[dict]], learned: list[dict | None]):  # noqa: ANN202
         """(probabilities over the classifier's labels before the temperature, nearest-example similarity)."""
@@ -213,10 +217,8 @@ def fit_temperature(understanding: Understanding, examples: list[dict]) -> float
     rows = [e for e in examples if e["intent"] in labels]
     if len(rows) < MIN_FOR_CALIBRATION or understanding.model is None:
         return 1.0
-    texts, contexts = [e["text"] for e in rows], [e.get("context") for e in rows]
-    rules = [lexicon.extract(t, list(understanding.slots.values()), ref_date=understanding.ref_date) for t in texts]
-    learned = understanding.model.predict_many(texts, contexts)
-    spans = [understanding._spans(t, r, m["spans"]) for t, r, m in zip(texts, rules, learned, strict=True)]
+    texts = [e["text"] for e in rows]
+    spans, learned = understanding._understood(texts, [e.get("context") for e in rows])
     probs, _ = understanding._blended(texts, spans, learned)
     logs, gold = np.log(np.clip(probs, 1e-12, None)), np.array([labels.index(e["intent"]) for e in rows])
     grid = np.exp(np.linspace(np.log(0.2), np.log(3.0), 60))
@@ -240,10 +242,10 @@ _LOCK = threading.Lock()
 
 
 def cached_understanding(slots: dict[str, dict], examples: list[dict], model: Model | None = None, *,
-                         model_key: str = "", ref_date: date | None = None) -> Understanding:
-    """The process-wide `Understanding` for these slots, examples and model (`model_key` names it, e.g. the model
-    version's folder): building one fits the classifier (a fraction of a second for a few hundred examples), so calls
-    of the same bot share it."""
+                         ref_date: date | None = None) -> Understanding:
+    """The process-wide `Understanding` for these slots, examples and model (known by its version folder): building
+    one fits the classifier (a fraction of a second for a few hundred examples), so calls of the same bot share it."""
+    model_key = str(getattr(model, "folder", "") or "")
     key = hashlib.sha256(json.dumps([slots, examples, model_key, str(ref_date)], ensure_ascii=False, sort_keys=True,
                                     default=str).encode()).hexdigest()
     with _LOCK:

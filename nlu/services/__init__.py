@@ -42,6 +42,7 @@ from nlu.services.training import (  # noqa: F401
 )
 from nlu.services.versions import (  # noqa: F401
     CLI_WORKSPACE,
+    SUGGEST_FLOOR,
     active_version,
     bot_understanding,
     compare_versions,
@@ -52,6 +53,7 @@ from nlu.services.versions import (  # noqa: F401
     evaluate_examples,
     find_bot,
     get_bot_runtime,
+    suggest,
     version_report,
 )
 from nlu.services.warnings import DataWarning, data_warnings  # noqa: F401, E402

@@ -85,14 +85,27 @@ def compare_versions(versions: list[ModelVersion]) -> list[dict]:
     return rows
 
 
-def bot_understanding(bot: Bot, model=None, *, model_key: str = ""):  # noqa: ANN001, ANN201
+def bot_understanding(bot: Bot, model=None):  # noqa: ANN001, ANN201
     """The bot's one understanding (`nlu.understanding`): its examples with the common intents it switched on, its
     slots' lexicon and `model` (a loaded runtime, or None before training), shared by calls of the same bot."""
     from nlu.common import with_common_examples
     from nlu.understanding import cached_understanding
 
     rows = with_common_examples(export_examples(bot), list(bot.intents.values_list("name", flat=True)))
-    return cached_understanding(slot_definitions(bot), rows, model, model_key=model_key)
+    return cached_understanding(slot_definitions(bot), rows, model)
+
+
+SUGGEST_FLOOR = 0.6  # a suggested intent at least this sure is pre-selected; below it, it is only a hint
+
+
+def suggest(bot: Bot, text: str, context: str | None = None) -> dict:
+    """What the bot's understanding (with its active model, if any) makes of `text` for a labelling form:
+    {"intent": Intent | None, "confidence": float, "confident": bool, "spans": [{"slot", "start", "end"}]}."""
+    found = bot_understanding(bot, get_bot_runtime(bot)).predict(text, context or None)
+    intent = bot.intents.filter(name=found["intent"]).first() if found["intent"] else None
+    confidence = found.get("confidence") or 0.0
+    return {"intent": intent, "confidence": confidence, "confident": intent is not None and confidence >= SUGGEST_FLOOR,
+            "spans": [{"slot": s["slot"], "start": s["start"], "end": s["end"]} for s in found["spans"]]}
 
 
 def evaluate_examples(bot: Bot, model, examples: list[dict]) -> dict:  # noqa: ANN001
@@ -101,12 +114,9 @@ def evaluate_examples(bot: Bot, model, examples: list[dict]) -> dict:  # noqa: A
     (nlu.evaluate.evaluate_examples)."""
     from nlu import evaluate
 
-    return evaluate.evaluate_examples(bot_understanding(bot, model, model_key=_key(model)), examples,
+    return evaluate.evaluate_examples(bot_understanding(bot, model), examples,
                                       slots=slot_definitions(bot))
 
-
-def _key(model) -> str:  # noqa: ANN001
-    return str(model.folder) if model is not None else ""
 
 
 CLI_WORKSPACE = "Command line"
@@ -142,5 +152,5 @@ def evaluate_dialogues(bot: Bot, model, dialogues: list[list[dict]]) -> dict:  #
     tracking and comparing slot values as the bot's slot types read them (nlu.evaluate.evaluate_dialogues)."""
     from nlu import evaluate
 
-    return evaluate.evaluate_dialogues(bot_understanding(bot, model, model_key=_key(model)), dialogues,
+    return evaluate.evaluate_dialogues(bot_understanding(bot, model), dialogues,
                                        slots=slot_definitions(bot))

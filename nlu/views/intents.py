@@ -43,9 +43,6 @@ def intents(request: HttpRequest, bot: Bot) -> HttpResponse:
     return render(request, "nlu/intents.html", context)
 
 
-SUGGEST_FLOOR = 0.6  # a suggested intent at least this sure is pre-selected
-
-
 def _example_initial(request: HttpRequest, bot: Bot, selected: Intent | None) -> dict:
     """The new-example form's start: `?add=<text>&context=<what the bot said>` (from a call turn) pre-fills the text,
     the context, and what the bot's understanding makes of it (its slot spans; its intent when it is sure)."""
@@ -53,13 +50,9 @@ def _example_initial(request: HttpRequest, bot: Bot, selected: Intent | None) ->
     if not text:
         return {"intent": selected}
     context = (request.GET.get("context") or "").strip()[:500]
-    model = services.get_bot_runtime(bot)
-    found = services.bot_understanding(bot, model, model_key=str(model.folder) if model else "").predict(
-        text, context or None)
-    spans = [{"slot": s["slot"], "start": s["start"], "end": s["end"]} for s in found["spans"]]
-    sure = found["intent"] and (found["confidence"] or 0) >= SUGGEST_FLOOR
-    intent = bot.intents.filter(name=found["intent"]).first() if sure else selected
-    return {"text": text, "context": context, "intent": intent, "spans": json.dumps(spans, ensure_ascii=False)}
+    found = services.suggest(bot, text, context)
+    return {"text": text, "context": context, "intent": found["intent"] if found["confident"] else selected,
+            "spans": json.dumps(found["spans"], ensure_ascii=False)}
 
 
 @require_http_methods(["POST"])

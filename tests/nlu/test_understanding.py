@@ -131,7 +131,7 @@ def test_the_trained_model_is_blended_in(tiny_version):
     from tests.nlu.conftest import toy_examples
 
     model = NluRuntime(tiny_version)
-    understanding = cached_understanding({}, toy_examples(), model, model_key=str(tiny_version))
-    assert cached_understanding({}, toy_examples(), model, model_key=str(tiny_version)) is understanding
+    understanding = cached_understanding({}, toy_examples(), model)
+    assert cached_understanding({}, toy_examples(), model) is understanding
     result = understanding.predict("工业泵多少钱")
     assert result["source"] == "model+examples" and result["intent"] == "询价"

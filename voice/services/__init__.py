@@ -7,7 +7,6 @@ re-exported here.
 """
 
 from voice.services.labelling import (  # noqa: F401
-    SUGGEST_FLOOR,
     can_suggest,
     do_label_segment,
     do_skip_segment,

@@ -76,21 +76,12 @@ def can_suggest(bot: Bot) -> bool:
     return len(taught | (set(bot.intents.values_list("name", flat=True)) & set(catalogue()))) >= 2
 
 
-SUGGEST_FLOOR = 0.6  # below this confidence a suggestion is shown as a hint and nothing is pre-selected
-
-
 def suggest_labels(bot: Bot, text: str) -> dict | None:
     """Intent and spans the bot's understanding (with its active model, if any) predicts: {"intent": Intent | None,
-    "spans": [...], "confidence": float, "confident": bool} (`confident`: at least SUGGEST_FLOOR, so the label panel
-    pre-fills it). None when there is nothing to suggest from (see can_suggest)."""
+    "spans": [...], "confidence": float, "confident": bool} (`confident`: sure enough that the label panel pre-fills
+    it, nlu.services.SUGGEST_FLOOR). None when there is nothing to suggest from (see can_suggest)."""
     if not can_suggest(bot):
         return None
-    from nlu.services import bot_understanding, get_bot_runtime
+    from nlu.services import suggest
 
-    model = get_bot_runtime(bot)
-    prediction = bot_understanding(bot, model, model_key=str(model.folder) if model else "").predict(text)
-    spans = [{"slot": s["slot"], "start": s["start"], "end": s["end"]} for s in prediction.get("spans", [])]
-    confidence = prediction.get("confidence") or 0.0
-    intent = bot.intents.filter(name=prediction["intent"]).first() if prediction["intent"] else None
-    return {"intent": intent, "confidence": confidence, "confident": intent is not None and confidence >= SUGGEST_FLOOR,
-            "spans": spans}
+    return suggest(bot, text)
