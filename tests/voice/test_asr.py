@@ -154,6 +154,30 @@ def test_stereo_call_is_split_into_agent_and_customer(tiny_whisper, tmp_path, sp
     assert shares[-1] == 1.0 and shares == sorted(shares)
 
 
+def test_a_long_call_is_recognised_piece_by_piece(tiny_whisper, tmp_path, speech_16k, monkeypatch):
+    from voice import audio
+    from voice.audio import float_to_pcm16, wav_bytes
+
+    class Counting(WhisperEngine):
+        def transcribe(self, samples, **kwargs):
+            pieces.append(len(samples))
+            return super().transcribe(samples, **kwargs)
+
+    pieces: list[int] = []
+    speech = np.concatenate([speech_16k] * 3)
+    stereo = np.stack([speech, np.zeros_like(speech)], axis=1).reshape(-1)
+    path = tmp_path / "long-call.wav"
+    path.write_bytes(wav_bytes(float_to_pcm16(stereo), 16_000, channels=2))
+    monkeypatch.setattr(audio, "CHUNK_SECONDS", 1.0)
+    shares = []
+    transcript = Counting(tiny_whisper, beam_size=1).transcribe_call(path, progress=shares.append)
+    assert len(pieces) >= 4 and max(pieces) <= 16_000  # two channels of at least two one-second pieces
+    assert len(speech) < sum(pieces) <= 2 * len(speech)  # a piece silent on both channels is recognised once
+    assert transcript.duration == pytest.approx(len(speech) / 16_000, abs=0.01)
+    assert all(0 <= s.start <= s.end <= transcript.duration for s in transcript.segments)
+    assert shares[-1] == 1.0 and shares == sorted(shares)
+
+
 def test_mono_call_has_no_speakers(tiny_whisper, tone_wav, tmp_path):
     from voice.audio import decode, write_wav
 

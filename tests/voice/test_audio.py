@@ -50,18 +50,37 @@ def test_extension_is_ignored(encoded, tmp_path):
     assert audio.probe(disguised).format == "mp3"
 
 
-def test_stereo_split_puts_agent_left_and_customer_right(tone_wav):
-    agent, customer = audio.decode_channels(tone_wav)
-    assert len(agent) == len(customer)
-    assert np.abs(agent).max() > 0.5
-    assert np.abs(customer).max() < 1e-3
+def test_stereo_pieces_keep_agent_left_and_customer_right(tone_wav):
+    [(start, block)] = list(audio.decode_chunks(tone_wav, stereo=True))
+    assert start == 0.0 and block.shape[0] == 2
+    assert np.abs(block[0]).max() > 0.5
+    assert np.abs(block[1]).max() < 1e-3
 
 
-def test_stereo_split_refuses_mono(tmp_path):
-    mono = audio.write_wav(tmp_path / "mono.wav", np.zeros(1600, dtype=np.float32), 16_000)
-    with pytest.raises(AudioError) as error:
-        audio.decode_channels(mono)
-    assert error.value.reason == "channels"
+def test_long_audio_is_decoded_in_bounded_pieces_cut_at_pauses(tmp_path):
+    rate = 16_000
+    rng = np.random.default_rng(0)
+    signal = (0.3 * rng.standard_normal(30 * rate)).astype(np.float32)  # 30 s of "speech" with two pauses
+    for pause in (7.0, 16.0):
+        signal[int(pause * rate):int((pause + 0.4) * rate)] = 0.0
+    path = audio.write_wav(tmp_path / "long.wav", signal, rate)
+    pieces = list(audio.decode_chunks(path, chunk_s=10))
+    starts = [start for start, _ in pieces]
+    assert starts[0] == 0.0
+    assert starts[1] == pytest.approx(7.0, abs=0.35) and starts[2] == pytest.approx(16.0, abs=0.35)
+    assert all(block.shape[1] <= 10 * rate for _, block in pieces)
+    assert sum(block.shape[1] for _, block in pieces) == len(audio.decode(path))
+    for (start, block), (after, _) in zip(pieces, pieces[1:], strict=False):
+        assert start + block.shape[1] / rate == pytest.approx(after)
+
+
+def test_pieces_of_an_empty_or_corrupt_file_are_refused(tmp_path):
+    empty = audio.write_wav(tmp_path / "empty.wav", np.zeros(0, dtype=np.float32), 16_000)
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"RIFF" + bytes(range(256)) * 8)
+    for path in (empty, garbage):
+        with pytest.raises(AudioError):
+            list(audio.decode_chunks(path))
 
 
 def test_png_renamed_wav_is_unsupported(tmp_path):

@@ -17,7 +17,7 @@ from nlu.models import SlotType
 from salesstudio.models import Bot
 from salesstudio.sweeps import STALE_AFTER, Heartbeat
 from voice import asr, engines
-from voice.audio import AudioError, decode, decode_channels
+from voice.audio import AudioError
 from voice.correction import LexiconCorrector, vocabulary
 from voice.models import Recording, Segment, Speaker
 from voice.services.recordings import audio_message
@@ -39,19 +39,12 @@ def transcript_corrector(bot: Bot) -> LexiconCorrector:
     return LexiconCorrector(vocabulary(bot.slots.values("name", "values")))
 
 
-def recognise(engine: asr.AsrEngine, path: str | Path, channels: int, *, hot_words: Iterable[str], dialect: str,
-              progress: Callable[[float], None]) -> list[tuple[str, asr.Segment]]:
-    """(speaker, segment) in time order. Stereo call recordings: agent = left, customer = right, one pass each."""
-    words = tuple(hot_words)
-    if channels != 2:
-        transcript = engine.transcribe(decode(path), hot_words=words, dialect=dialect, progress=progress)
-        return [(Speaker.UNKNOWN, s) for s in transcript.segments]
-    agent, customer = decode_channels(path)
-    # Both channels are as long as the recording: each pass is half of the work.
-    first = engine.transcribe(agent, hot_words=words, dialect=dialect, progress=lambda s: progress(s / 2))
-    second = engine.transcribe(customer, hot_words=words, dialect=dialect, progress=lambda s: progress(0.5 + s / 2))
-    tagged = [(Speaker.AGENT, s) for s in first.segments] + [(Speaker.CUSTOMER, s) for s in second.segments]
-    return sorted(tagged, key=lambda item: (item[1].start, item[1].end))
+def recognise(engine: asr.AsrEngine, path: str | Path, *, hot_words: Iterable[str],
+              dialect: str, progress: Callable[[float], None]) -> list[tuple[str, asr.Segment]]:
+    """(speaker, segment) in time order. Stereo call recordings: agent = left, customer = right, one pass each; the
+    recording is decoded and recognised piece by piece (`AsrEngine.transcribe_call`). Raises AudioError, AsrError."""
+    transcript = engine.transcribe_call(path, hot_words=hot_words, dialect=dialect, progress=progress)
+    return [(segment.speaker or Speaker.UNKNOWN, segment) for segment in transcript.segments]
 
 
 def _progress_writer(recording_id: int) -> Callable[[float], None]:
@@ -81,9 +74,8 @@ def do_transcribe(recording_id: int) -> None:
     transcribing = Recording.objects.filter(pk=recording_id, status=Recording.Status.TRANSCRIBING)
     try:
         with Heartbeat(lambda: transcribing.update(updated_at=timezone.now()), name=f"heartbeat-rec-{recording_id}"):
-            tagged = recognise(engines.asr_engine(), recording.file.path, recording.channels,
-                               hot_words=hot_words(recording.bot), dialect=recording.bot.dialect,
-                               progress=_progress_writer(recording_id))
+            tagged = recognise(engines.asr_engine(), recording.file.path, hot_words=hot_words(recording.bot),
+                               dialect=recording.bot.dialect, progress=_progress_writer(recording_id))
     except asr.AsrError as exc:
         if exc.permanent:
             do_fail_recording(recording_id, str(exc))
