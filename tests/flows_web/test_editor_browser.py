@@ -12,6 +12,7 @@ from tests.flows_web.helpers import good_graph, make_bot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+ON_ANCHOR_JS = "([x, y]) => !!document.elementFromPoint(x, y)?.closest('.lf-anchor')"
 POINT_JS = """([id, which]) => {
   const lf = window.flowEditor.lf, model = lf.getNodeModelById(id);
   let x = model.x, y = model.y;
@@ -51,10 +52,12 @@ def connect(page, source: str, target: str) -> None:
     end = page.evaluate(POINT_JS, [target, "top"])
     page.mouse.move(start["x"], start["y"] - 10)
     page.mouse.move(start["x"], start["y"])
+    # The anchor is drawn on hover; pressing before it is there (a loaded machine) would drag nothing.
+    wait_until(lambda: page.evaluate(ON_ANCHOR_JS, [start["x"], start["y"]]), timeout=10)
     page.mouse.down()
     page.mouse.move(end["x"], end["y"], steps=10)
     page.mouse.up()
-    wait_until(lambda: len(graph(page)["edges"]) == edges + 1, timeout=5)
+    wait_until(lambda: len(graph(page)["edges"]) == edges + 1, timeout=10)
 
 
 def open_node(page, node_id: str) -> None:
