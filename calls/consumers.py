@@ -59,7 +59,7 @@ class SocketSink:
 
     async def _save(self, before: asyncio.Future | None, record: TurnRecord, offsets: dict[str, float]) -> None:
         if before is not None:
-            await asyncio.gather(before, return_exceptions=True)
+            await asyncio.wait([before])  # not gather: cancelling a waiter must never cancel the save it waits for
         try:
             # Not thread-sensitive: the turns of many calls are written in parallel, not one after another on the
             # one thread that Django's sync code shares (that capped a server at ~35 turns/s in bench/calls.py).
@@ -68,9 +68,10 @@ class SocketSink:
             log.exception("turn %s of call %s could not be saved", record.index, self.call.pk)
 
     async def flush(self) -> None:
-        """Wait until every turn so far is in the database."""
+        """Wait until every turn so far is in the database. The saves run on when the waiter is cancelled (the
+        socket closing the moment the call ends cancels the turn that waits here)."""
         if self.saving is not None:
-            await asyncio.gather(self.saving, return_exceptions=True)
+            await asyncio.wait([self.saving])
 
     async def finished(self) -> None:
         await self.flush()

@@ -106,6 +106,25 @@ async def test_a_dropped_socket_closes_the_call_as_disconnected_with_its_turns(t
     assert (call.outcome, call.turn_count, call.ended_at is not None) == (DISCONNECTED_OUTCOME, 2, True)
 
 
+async def test_a_socket_closed_the_moment_its_call_ends_or_its_turn_is_answered_loses_no_turn(team, demo_bot):
+    """A client that closes as soon as it has what it wanted (the `end` event of its hang-up, or the latency event of a
+    turn) must not cancel the turn's save under way (it did: the call was logged 断线 without its last turn)."""
+    calls = {}
+    for attempt in range(6):
+        client = await connect(team["owner"], team["workspace"])
+        call_id = (await start(client, demo_bot))[0]["call"]
+        await client.send_json_to({"type": "text", "text": "扬程五十米"})
+        await events_until(client, "latency")
+        if attempt % 2:
+            await client.send_json_to({"type": "hangup"})
+            await events_until(client, "end")
+        await client.disconnect()
+        calls[call_id] = "挂断" if attempt % 2 else DISCONNECTED_OUTCOME
+    logged = await database_sync_to_async(lambda: {
+        c.pk: (c.outcome, c.turns.filter(event="user").count()) for c in Call.objects.filter(pk__in=calls)})()
+    assert logged == {pk: (outcome, 1) for pk, outcome in calls.items()}
+
+
 @pytest.mark.parametrize("message, error", [
     ("not json", "JSON"),
     ('["start"]', "type"),
