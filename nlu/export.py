@@ -97,7 +97,7 @@ def quantize_onnx(src: Path, dest: Path) -> None:
 
     try:
         # fused contrib ops (Attention, SkipLayerNormalization) defeat shape inference: say their outputs are float
-        quantize_dynamic(str(src), str(dest), weight_type=QuantType.QInt8, per_channel=False, reduce_range=True,
+        quantize_dynamic(str(src), str(dest), weight_type=QuantType.QInt8, per_channel=False,
                          extra_options={"DefaultTensorType": TensorProto.FLOAT})
     except Exception as exc:
         raise ExportError(f"ONNX quantization failed: {exc}") from exc
