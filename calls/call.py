@@ -59,6 +59,8 @@ class CallSetup:
     endpoint_ms: int = 500
     max_utterance_ms: int = 15_000  # a caller who never pauses is cut here and answered
     corrector: LexiconCorrector | None = None  # near-homophones of the bot's words in transcripts
+    variables: dict | None = None  # the customer's, when the call is made as one
+    remembered: dict | None = None  # {slot: {"value", "date"}} from the customer's earlier calls
 
 
 class TurnQueue:

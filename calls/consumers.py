@@ -22,6 +22,7 @@ from django.http import Http404
 
 from calls.call import CallError
 from calls.calllog import close_call, record_turn
+from calls.customers.services import find_customer
 from calls.models import DISCONNECTED_OUTCOME, Call
 from calls.pipeline import CallPipeline
 from calls.services import prepare_call
@@ -179,15 +180,24 @@ class CallConsumer(AsyncWebsocketConsumer):
             seed = secrets.randbelow(2**31)
         elif type(seed) is not int or not 0 <= seed < 2**63:
             raise CallError("seed must be a non-negative integer")
+        customer = None
+        if message.get("customer") is not None or message.get("phone") is not None:
+            customer = await database_sync_to_async(find_customer)(
+                self.workspace, customer_id=message.get("customer"), phone=message.get("phone"))
+            if customer is None:
+                raise CallError("no such customer in this workspace")
         # On Django's one sync thread, like any view: in parallel threads, 50 calls starting at once halved the turn
         # throughput of bench/calls.py (their model loading and SQLite writes contended with the turns' writes).
         prepared = await database_sync_to_async(prepare_call)(
-            self.workspace, message["bot"], number, voice=mode == "voice", seed=seed, user=self.scope["user"])
+            self.workspace, message["bot"], number, voice=mode == "voice", seed=seed, user=self.scope["user"],
+            customer=customer)
         self.call = prepared.call
         self.sink = SocketSink(self.send, self.call, self._finished)
         self.pipeline = CallPipeline(prepared.setup, self.sink, voice=mode == "voice")
         await self.send_json({"type": "started", "call": self.call.pk, "mode": mode, "version": number,
-                              "nlu": prepared.setup.nlu_name, "sample_rate": SAMPLE_RATE})
+                              "nlu": prepared.setup.nlu_name, "sample_rate": SAMPLE_RATE,
+                              "customer": customer and {"name": customer.name, "phone": customer.phone},
+                              "remembered": prepared.setup.remembered or {}})
         await self.pipeline.start()
 
     async def message_text(self, message: dict) -> None:

@@ -42,10 +42,15 @@ class Dialogue:
     lexicon's slot values and no intent."""
 
     def __init__(self, program: dict, slots: dict[str, dict] | None = None, nlu: Nlu | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, *, variables: dict | None = None, remembered: dict | None = None) -> None:
+        """`variables`: the customer's ({name: value}); `remembered`: slot values from the customer's earlier calls
+        ({slot: {"value", "date"}}), tracked from the start like values said at turn 0."""
         self.program, self.slots, self.nlu, self.seed = program, slots or {}, nlu, seed
+        self.variables, self.remembered = variables or {}, remembered or {}
         self.state: dict | None = None
         self.dst_state = dst.initial_state()
+        self.dst_state["slots"] = {slot: {"value": entry["value"], "confidence": 1.0, "turn": 0}
+                                   for slot, entry in self.remembered.items()}
         self.listen: dict | None = None  # the listen action of the node the call rests at
         self.last_prompt = ""  # the bot's last words: the NLU's context
         self.index = -1
@@ -56,7 +61,8 @@ class Dialogue:
         if self.state is not None:
             raise ValueError("the dialogue has already started")
         began, trace = time.perf_counter(), []
-        after, actions = runtime.start(self.program, self.seed, trace=trace)
+        after, actions = runtime.start(self.program, self.seed, trace=trace, variables=self.variables,
+                                       remembered=self.remembered)
         return self._record(None, None, after, actions, trace, {"flow": ms_since(began)})
 
     def step(self, event: dict) -> Step:

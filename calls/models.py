@@ -28,6 +28,26 @@ LEAD_OUTCOMES = [name for name, tone in OUTCOME_TONES.items() if tone == "warnin
 STAGE_COLUMNS = ["vad_ms", "asr_ms", "nlu_ms", "flow_ms", "tts_ms", "total_ms"]
 
 
+class Customer(models.Model):
+    """Someone a workspace's bots call: name, phone (digits only, the dedupe key), company and any other columns of
+    the imported list as `variables`, which scripts say as `{name}` (calls.customers)."""
+
+    workspace = models.ForeignKey("salesstudio.Workspace", on_delete=models.CASCADE, related_name="customers")
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=20)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    variables = models.JSONField(_("variables"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "phone"], name="customer_phone_unique")]
+
+    def __str__(self) -> str:
+        return self.name or self.phone
+
+
 class Call(models.Model):
     """One conversation with a published flow version. Opened when the call starts, updated at every turn boundary
     (summary columns kept here so lists and dashboards never have to scan turns) and closed with its outcome."""
@@ -60,6 +80,8 @@ class Call(models.Model):
     bot_audio = models.FileField(upload_to=call_audio_path, max_length=300, blank=True)
     grade = models.CharField(_("lead grade"), max_length=1, blank=True)  # calls.grading, once the call has ended
     grade_rule = models.CharField(max_length=20, blank=True)  # the code of the rule that gave it
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls")
+    remembered = models.JSONField(default=dict, blank=True)  # {slot: {"value", "date"}} loaded from earlier calls
 
     class Meta:
         db_table = "voice_call"

@@ -28,7 +28,8 @@ class CallPipeline:
             raise ValueError("a voice call needs an ASR and a TTS engine")
         self.setup, self.sink, self.voice = setup, sink, voice
         self.executor = executor or shared_pool()
-        self.dialogue = Dialogue(setup.program, setup.slots, setup.nlu, setup.seed)
+        self.dialogue = Dialogue(setup.program, setup.slots, setup.nlu, setup.seed, variables=setup.variables,
+                                 remembered=setup.remembered)
         self.queue = TurnQueue(live=lambda: not self.ended, report=self._report)
         self.silence_timer: asyncio.TimerHandle | None = None
         self.ended = False

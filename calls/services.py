@@ -11,13 +11,17 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from calls.call import CallError, CallSetup
 from calls.calllog import open_call
-from calls.models import Call
+from calls.customers.services import customer_variables, remembered_values
+from calls.models import Call, Customer
+from flows.graph import Settings
 from flows.models import FlowVersion
 from nlu.runtime import RuntimeLoadError, get_runtime
 from nlu.services import active_version, bot_understanding, slot_definitions
 from salesstudio.models import Workspace
 from voice import engines
 from voice.correction import LexiconCorrector, vocabulary
+
+MEMORY_DAYS = Settings().memory_days  # a program compiled without the setting
 
 
 @dataclass
@@ -27,16 +31,22 @@ class PreparedCall:
 
 
 def prepare_call(workspace: Workspace, bot_slug: str, number: int, *, voice: bool, seed: int,
-                 user: AbstractBaseUser | None) -> PreparedCall:
+                 user: AbstractBaseUser | None, customer: Customer | None = None) -> PreparedCall:
     """Load a published version of a bot of `workspace` with its understanding and (voice) speech engines, and open
     its call in the log. The NLU is the bot's understanding (its examples, common intents and lexicon) with the active
-    model when there is one and it loads. Every engine loads once per process. Raises CallError when not found."""
+    model when there is one and it loads. Every engine loads once per process. A call made as `customer` (of the same
+    workspace) says their variables and starts with what they said in their earlier calls of this bot within the
+    flow's memory period. Raises CallError when not found."""
     bot = workspace.bots.filter(slug=bot_slug).first()
     version = bot and FlowVersion.objects.filter(flow__bot=bot, number=number).first()
     if version is None or not version.program:
         raise CallError("no such bot or published version")
     setup = CallSetup(program=version.program, slots=slot_definitions(bot), dialect=bot.dialect, voice=bot.dialect,
                       seed=seed, max_utterance_ms=settings.MAX_UTTERANCE_SECONDS * 1000)
+    if customer is not None:
+        days = version.program["settings"].get("memory_days", MEMORY_DAYS)
+        setup.variables = customer_variables(customer)
+        setup.remembered = remembered_values(customer, bot, days)
     model_version, model = active_version(bot), None
     if model_version is not None:
         try:
@@ -52,5 +62,6 @@ def prepare_call(workspace: Workspace, bot_slug: str, number: int, *, voice: boo
         hot_words = [w for node in setup.program["nodes"].values() for w in node.get("listen", {}).get("hot_words", [])]
         setup.corrector = LexiconCorrector(vocabulary(setup.slots.values(), hot_words))
     call = open_call(bot=bot, flow_version=version, model_version=model_version if model else None,
-                     mode=Call.Mode.VOICE if voice else Call.Mode.TEXT, user=user, seed=seed)
+                     mode=Call.Mode.VOICE if voice else Call.Mode.TEXT, user=user, seed=seed, customer=customer,
+                     remembered=setup.remembered)
     return PreparedCall(call, setup)

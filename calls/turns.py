@@ -43,6 +43,7 @@ class TurnRecord:
     outcome: str = ""
     end_node: str = ""
     completed: bool = False
+    remembered: dict[str, str] = dataclasses.field(default_factory=dict)  # slot → date of the call it is from
 
 
 def describe_turn(program: dict, index: int, event: dict | None, before: dict | None, after: dict,
@@ -64,7 +65,8 @@ def describe_turn(program: dict, index: int, event: dict | None, before: dict | 
         index=index, event=kind, from_node=before["node"] if before else "", node=after["node"], path=path,
         slots=dict(after["slots"]), changed_slots=changed,
         bot_text="".join(a.get("text", "") for a in actions if a["type"] in ("say", "transfer")),
-        no_match=failed and kind == "user", silence=kind == "silence", barge_in=kind == "barge_in")
+        no_match=failed and kind == "user", silence=kind == "silence", barge_in=kind == "barge_in",
+        remembered={slot: entry.get("date", "") for slot, entry in after.get("remembered", {}).items()})
     if kind == "user":
         record.user_text = event.get("text", "")
         record.intent = event.get("intent") or ""
@@ -107,7 +109,7 @@ def turn_events(record: TurnRecord, listen: dict | None, prediction: dict | None
     events += [{"type": "node", "turn": record.index, "event": record.event, "node": record.node, "path": record.path,
                "listen": listen and {k: listen[k] for k in ("barge_in", "silence_timeout_ms", "expected_slots")}},
               {"type": "state", "turn": record.index, "slots": record.slots, "changed": record.changed_slots,
-               "no_match": record.no_match}]
+               "no_match": record.no_match, "remembered": record.remembered}]
     if record.bot_text:
         events.append({"type": "say", "turn": record.index, "text": record.bot_text})
     return events

@@ -239,8 +239,10 @@ def _check_templates(analysis: Analysis, reachable: set[str], entry: dict[str, f
         used = dict.fromkeys(slot for name in TEXT_FIELDS for text in getattr(node, name)
                              for slot in template_slots(text))
         for slot in used:
+            if slot in analysis.graph.settings.variables and slot not in analysis.schema.slots:
+                continue  # a customer variable: a variant without it is said when the customer has none
             if slot not in analysis.schema.slots:
-                analysis.report("unknown_slot", node, slot=slot)
+                analysis.report("unknown_placeholder", node, slot=slot)
             elif slot not in entry[node.id]:
                 analysis.report("slot_maybe_unset", node, slot=slot)
 

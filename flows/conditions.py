@@ -5,16 +5,17 @@ Grammar (recursive descent)::
     expr       := and_expr ("or" and_expr)*
     and_expr   := not_expr ("and" not_expr)*
     not_expr   := "not" not_expr | atom
-    atom       := "(" expr ")" | ("filled" | "empty") "(" SLOT ")" | operand OP operand
+    atom       := "(" expr ")" | ("filled" | "empty" | "remembered") "(" SLOT ")" | operand OP operand
     operand    := SLOT | NUMBER | STRING          OP := == != < <= > >=
 
 SLOT is an identifier (Chinese characters, letters, digits, `_`; not starting with a digit). NUMBER is
 `-?digits[.digits]`.
 STRING is quoted with '…', "…" or “…” (no escapes). Full-width parentheses （） are accepted because Chinese input
-methods produce them. A bare slot is not a condition: write `filled(扬程)`.
+methods produce them. A bare slot is not a condition: write `filled(扬程)`. `remembered(扬程)` holds while the slot's value
+is the one remembered from the customer's earlier call (not yet restated otherwise in this one).
 
 The AST is plain JSON:
-    {"op": "or"|"and", "args": [...]}, {"op": "not", "arg": ...}, {"op": "filled"|"empty", "slot": name},
+    {"op": "or"|"and", "args": [...]}, {"op": "not", "arg": ...}, {"op": "filled"|"empty"|"remembered", "slot": name},
     {"op": "=="|"!="|"<"|"<="|">"|">=", "left": operand, "right": operand}, operand = {"slot": name} | {"value": v}
 
 Evaluation: a comparison involving an unset slot is false (whatever the operator), so `扬程 > 50` also implies that
@@ -31,7 +32,8 @@ from typing import Any
 MAX_LENGTH = 1000
 MAX_DEPTH = 32
 COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
-KEYWORDS = {"and", "or", "not", "filled", "empty"}
+KEYWORDS = {"and", "or", "not", "filled", "empty", "remembered"}
+TESTS = ("filled", "empty", "remembered")
 _PARENS = {"(": "(", "（": "(", ")": ")", "）": ")"}
 _QUOTES = {"'": "'", '"': '"', "“": "”", "‘": "’"}
 
@@ -189,7 +191,7 @@ class _Parser:
             inner = self.expr(depth + 1)
             self.expect_paren(")")
             return inner
-        if token.kind == "kw" and token.value in ("filled", "empty"):
+        if token.kind == "kw" and token.value in TESTS:
             return self.test()
         return self.comparison()
 
@@ -233,7 +235,7 @@ def slot_names(ast: dict) -> set[str]:
         return set().union(*(slot_names(arg) for arg in ast["args"]))
     if op == "not":
         return slot_names(ast["arg"])
-    if op in ("filled", "empty"):
+    if op in TESTS:
         return {ast["slot"]}
     return {side["slot"] for side in (ast["left"], ast["right"]) if "slot" in side}
 
@@ -248,25 +250,28 @@ def implied_filled(ast: dict, outcome: bool = True) -> set[str]:
         # "and" true / "or" false: every part holds; "and" false / "or" true: only what all parts share.
         every = (op == "and") == outcome
         return set().union(*parts) if every else set.intersection(*parts)
-    if op in ("filled", "empty"):
-        return {ast["slot"]} if outcome == (op == "filled") else set()
+    if op in TESTS:  # a remembered value fills its slot
+        return {ast["slot"]} if outcome == (op != "empty") else set()
     # A comparison with an unset slot is false, so a true comparison proves its slots are set.
     return slot_names(ast) if outcome else set()
 
 
-def evaluate(ast: dict, slots: Mapping[str, Any]) -> bool:
-    """Evaluate an AST from `parse` against slot values (missing or None = unset). Never raises on valid ASTs."""
+def evaluate(ast: dict, slots: Mapping[str, Any], remembered: Mapping[str, Any] | None = None) -> bool:
+    """Evaluate an AST from `parse` against slot values (missing or None = unset) and the slots whose value is
+    remembered from an earlier call. Never raises on valid ASTs."""
     op = ast["op"]
     if op == "or":
-        return any(evaluate(arg, slots) for arg in ast["args"])
+        return any(evaluate(arg, slots, remembered) for arg in ast["args"])
     if op == "and":
-        return all(evaluate(arg, slots) for arg in ast["args"])
+        return all(evaluate(arg, slots, remembered) for arg in ast["args"])
     if op == "not":
-        return not evaluate(ast["arg"], slots)
+        return not evaluate(ast["arg"], slots, remembered)
     if op == "filled":
         return is_filled(slots.get(ast["slot"]))
     if op == "empty":
         return not is_filled(slots.get(ast["slot"]))
+    if op == "remembered":
+        return ast["slot"] in (remembered or {})
     return compare(op, _operand(ast["left"], slots), _operand(ast["right"], slots))
 
 

@@ -56,6 +56,8 @@ class Settings:
     confidence_threshold: float = 0.5
     max_retries: int = 2
     silence_timeout_ms: int = 5000
+    variables: tuple[str, ...] = ()  # customer variables scripts may say, e.g. {客户姓名}
+    memory_days: int = 90  # how long a customer's earlier answers are remembered in their next calls (MEMORY_DAYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,9 +244,11 @@ def _unique_ids(items: tuple, path: str) -> None:
 
 def parse_settings(data: Any, path: str = "settings") -> Settings:
     """Settings with defaults for missing keys. Raises GraphError."""
-    _object(data, path, ("confidence_threshold", "max_retries", "silence_timeout_ms"))
+    _object(data, path, ("confidence_threshold", "max_retries", "silence_timeout_ms", "variables", "memory_days"))
     defaults = Settings()
     return Settings(
+        variables=_strings(data.get("variables", []), f"{path}.variables", unique=True, names=True),
+        memory_days=_integer(data.get("memory_days", defaults.memory_days), f"{path}.memory_days", 0, 3650),
         confidence_threshold=_number(data.get("confidence_threshold", defaults.confidence_threshold),
                                      f"{path}.confidence_threshold", 0, 1),
         max_retries=_integer(data.get("max_retries", defaults.max_retries), f"{path}.max_retries", 0, 10),
@@ -313,8 +317,15 @@ def graph_to_json(graph: Graph) -> dict:
 
 
 def settings_to_json(settings: Settings) -> dict:
-    return {"confidence_threshold": settings.confidence_threshold, "max_retries": settings.max_retries,
+    """Variables and the memory period are written only when they differ from the defaults, so that flows without
+    customers keep the form (and checksum) they had before customers existed."""
+    data = {"confidence_threshold": settings.confidence_threshold, "max_retries": settings.max_retries,
             "silence_timeout_ms": settings.silence_timeout_ms}
+    if settings.variables:
+        data["variables"] = list(settings.variables)
+    if settings.memory_days != Settings().memory_days:
+        data["memory_days"] = settings.memory_days
+    return data
 
 
 def node_to_json(node: Node, *, position: bool = True) -> dict:

@@ -32,6 +32,9 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                        "从{label}出发的连线使用了意图“{intent}”，但机器人没有定义这个意图。"),
     "unknown_slot": (ERROR, "{label} uses the slot “{slot}”, which this bot does not define.",
                      "{label}使用了槽位“{slot}”，但机器人没有定义这个槽位。"),
+    "unknown_placeholder": (ERROR, "{label} says {{{slot}}}, which is neither a slot of this bot nor a customer "
+                                   "variable declared in the flow settings.",
+                            "{label}的话术用到了 {{{slot}}}，但它既不是机器人的槽位，也不是流程设置中声明的客户变量。"),
     "slot_maybe_unset": (ERROR, "{label} says {{{slot}}}, but “{slot}” may still be empty here: not every path from "
                                 "the start collects it first.",
                          "{label}的话术用到了 {{{slot}}}，但此时“{slot}”可能还没有值：并非每条从开始出发的路径都先收集了它。"),

@@ -4,7 +4,11 @@ State (JSON-serialisable; treat it as opaque and hand it back unchanged)::
 
     {"program": first 16 hex digits of the program checksum, "node": current node id, "slots": {name: value},
      "retries": {node id: failed turns there}, "turns": int, "ended": bool, "outcome": str | None,
-     "seed": int, "counter": int}
+     "seed": int, "counter": int, "vars"?: {name: value}, "remembered"?: {slot: {"value", "date"}}}
+
+A call made "as" a known customer starts with the customer's variables (`vars`, read-only: `{客户姓名}` in scripts) and
+the slot values the customer gave in earlier calls (`remembered`: they fill `slots` from the start, and
+`remembered(扬程)` holds until the caller states a different value, which replaces the remembered one).
 
 Events: {"type": "user", "text": str, "intent"?: str | None, "confidence"?: float (default 1.0),
 "slots"?: {name: str | int | float | None}} — the DST's complete slot values after the turn, replacing the previous
@@ -51,11 +55,13 @@ class ProgramError(ValueError):
     """A program that is not a compiled program, or a state that does not belong to it."""
 
 
-def start(program: dict, seed: int = 0, *, trace: list[str] | None = None) -> tuple[dict, list[dict]]:
+def start(program: dict, seed: int = 0, *, trace: list[str] | None = None, variables: dict | None = None,
+          remembered: dict | None = None) -> tuple[dict, list[dict]]:
     """Begin a call: follow the flow from the start node to the first listening (or terminal) node. `seed` (reduced
     modulo 2**32) decides which script variants are said. `trace`, when given, receives the id of every node entered
-    (in order, including those that say nothing: start, condition, an ask already filled). Raises ProgramError on
-    something that is not a program."""
+    (in order, including those that say nothing: start, condition, an ask already filled). `variables` ({name: value})
+    fill `{name}` in scripts; `remembered` ({slot: {"value", "date"}}) are slot values from earlier calls. Raises
+    ProgramError on something that is not a program."""
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError("seed must be an integer")
     if not isinstance(program, dict) or program.get("format") != 1 or program.get("start") not in program.get(
@@ -63,6 +69,11 @@ def start(program: dict, seed: int = 0, *, trace: list[str] | None = None) -> tu
         raise ProgramError("not a compiled flow program")
     state = {"program": program["checksum"][:16], "node": program["start"], "slots": {}, "retries": {}, "turns": 0,
              "ended": False, "outcome": None, "seed": seed % (1 << 32), "counter": 0}
+    if variables:
+        state["vars"] = {str(name): value for name, value in variables.items() if is_filled(value)}
+    if remembered:
+        state["remembered"] = {slot: dict(entry) for slot, entry in remembered.items() if is_filled(entry.get("value"))}
+        state["slots"] = {slot: entry["value"] for slot, entry in state["remembered"].items()}
     actions: list[dict] = []
     _enter(program, state, program["start"], actions, trace)
     return state, actions
@@ -78,6 +89,8 @@ def step(program: dict, state: dict, event: dict, *, trace: list[str] | None = N
         raise CallEnded(f"the call has already ended with outcome {state['outcome']}")
     kind = _validate_event(event)
     state = {**state, "slots": dict(state["slots"]), "retries": dict(state["retries"])}
+    if "remembered" in state:
+        state["remembered"] = dict(state["remembered"])
     actions: list[dict] = []
     if kind == "hangup":
         _finish(state, node["id"], HANGUP_OUTCOME, actions)
@@ -141,6 +154,9 @@ def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[
              trace: list[str] | None) -> None:
     if "slots" in event:
         state["slots"] = {name: value for name, value in event["slots"].items() if is_filled(value)}
+        for slot, entry in list(state.get("remembered", {}).items()):
+            if state["slots"].get(slot) != entry["value"]:  # the caller said otherwise (or took it back)
+                del state["remembered"][slot]
     intent = event.get("intent")
     if intent is not None and event.get("confidence", 1.0) < program["settings"]["confidence_threshold"]:
         intent = None
@@ -197,8 +213,8 @@ def _enter(program: dict, state: dict, node_id: str, actions: list[dict], trace:
         if kind in ("start", "say"):
             node_id = exits["next"]
         elif kind == "condition":
-            node_id = next((case["target"] for case in exits["cases"] if evaluate(case["ast"], state["slots"])),
-                           exits["default"])
+            node_id = next((case["target"] for case in exits["cases"]
+                            if evaluate(case["ast"], state["slots"], state.get("remembered", {}))), exits["default"])
         elif kind == "ask" and _all_filled(node, state["slots"]):
             node_id = exits["filled"]
         elif kind in ("ask", "branch"):
@@ -246,11 +262,18 @@ def _all_filled(node: dict, slots: dict) -> bool:
 
 
 def _render(state: dict, texts: list[str]) -> str:
-    """Pick a variant from the state's seed and counter, then fill `{slot}` placeholders (unset slots say nothing)."""
+    """Pick a variant from the state's seed and counter among those whose placeholders all have a value (a slot, then
+    a customer variable), preferring those that name the customer's variables: a manager writes "{客户姓名}您好" and
+    a variant without the name for calls whose customer has none. When no variant can be filled, the pick is among
+    all of them and an unset placeholder says nothing."""
+    variables = state.get("vars", {})
+    values = {**variables, **state["slots"]}
+    usable = [text for text in texts if all(is_filled(values.get(name.strip())) for name in TEMPLATE.findall(text))]
+    personal = [text for text in usable if any(name.strip() in variables for name in TEMPLATE.findall(text))]
+    texts = personal or usable or texts
     text = texts[_mix(state["seed"], state["counter"]) % len(texts)] if len(texts) > 1 else texts[0]
     state["counter"] += 1
-    slots = state["slots"]
-    return TEMPLATE.sub(lambda match: format_value(slots.get(match.group(1).strip())), text)
+    return TEMPLATE.sub(lambda match: format_value(values.get(match.group(1).strip())), text)
 
 
 def format_value(value: Any) -> str:

@@ -19,9 +19,11 @@ from calls.turns import STAGES, TurnRecord, node_counts
 
 
 def open_call(*, bot, flow_version, model_version=None, channel: str = Channel.TEST, mode: str = Call.Mode.TEXT,
-              user=None, seed: int = 0, started_at: datetime.datetime | None = None) -> Call:
+              user=None, seed: int = 0, started_at: datetime.datetime | None = None, customer=None,
+              remembered: dict | None = None) -> Call:
     return Call.objects.create(bot=bot, flow_version=flow_version, model_version=model_version, channel=channel,
-                               mode=mode, user=user, seed=seed, started_at=started_at or timezone.now())
+                               mode=mode, user=user, seed=seed, started_at=started_at or timezone.now(),
+                               customer=customer, remembered=remembered or {})
 
 
 def turn_row(call: Call, record: TurnRecord, at: datetime.datetime | None = None) -> Turn:
