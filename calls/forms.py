@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.crm import SCHEMES
 from calls.grading import GradingRules
-from calls.models import OUTCOME_TONES, CrmWebhook
+from calls.models import OUTCOME_TONES, CrmWebhook, Customer
 
 LISTS = ("interest_intents", "yes_intents", "refusal_intents", "deal_outcomes")
 NUMBERS = ("a_min_interest", "b_max_refusals", "c_min_refusals", "c_max_user_turns")
@@ -69,3 +69,44 @@ class WebhookForm(forms.ModelForm):
         if data.get("url") and not data.get("secret"):
             self.add_error("secret", _("A secret is needed to sign the pushes."))
         return data
+
+
+class CustomerImportForm(forms.Form):
+    file = forms.FileField(label=_("Customer list (CSV or Excel .xlsx)"), widget=forms.ClearableFileInput(
+        attrs={"accept": ".csv,.tsv,.txt,.xlsx", "class": "form-control"}))
+
+
+class CustomerForm(forms.ModelForm):
+    """A customer's name, company and variables (one `name=value` per line)."""
+
+    variables_text = forms.CharField(label=_("Variables"), required=False, widget=forms.Textarea(
+        attrs={"rows": 4, "class": "form-control font-monospace"}),
+        help_text=_("One per line: name=value. Scripts say them as {name}."))
+
+    class Meta:
+        model = Customer
+        fields = ["name", "company"]
+        widgets = {"name": forms.TextInput(attrs={"class": "form-control"}),
+                   "company": forms.TextInput(attrs={"class": "form-control"})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["variables_text"] = "\n".join(f"{k}={v}" for k, v in self.instance.variables.items())
+
+    def clean_variables_text(self) -> dict[str, str]:
+        variables = {}
+        for number, line in enumerate(self.cleaned_data["variables_text"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sep, value = line.replace("＝", "=").partition("=")
+            if not sep or not name.strip():
+                raise forms.ValidationError(_("Line %(n)s: write name=value.") % {"n": number})
+            variables[name.strip()[:40]] = value.strip()[:500]
+        if len(variables) > 30:
+            raise forms.ValidationError(_("At most 30 variables."))
+        return variables
+
+    def save(self, commit: bool = True) -> Customer:
+        self.instance.variables = self.cleaned_data["variables_text"]
+        return super().save(commit)

@@ -11,8 +11,8 @@ Grammar (recursive descent)::
 SLOT is an identifier (Chinese characters, letters, digits, `_`; not starting with a digit). NUMBER is
 `-?digits[.digits]`.
 STRING is quoted with '…', "…" or “…” (no escapes). Full-width parentheses （） are accepted because Chinese input
-methods produce them. A bare slot is not a condition: write `filled(扬程)`. `remembered(扬程)` holds while the slot's value
-is the one remembered from the customer's earlier call (not yet restated otherwise in this one).
+methods produce them. A bare slot is not a condition: write `filled(扬程)`. `remembered(扬程)` holds while the slot's
+value is the one remembered from the customer's earlier call (not yet restated otherwise in this one).
 
 The AST is plain JSON:
     {"op": "or"|"and", "args": [...]}, {"op": "not", "arg": ...}, {"op": "filled"|"empty"|"remembered", "slot": name},

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from flows import conditions
 from flows.checks import ALLOWED_EXITS
-from flows.graph import KIND_FIELDS, MAX_LIST, MAX_TEXT, OUTCOMES
+from flows.graph import KIND_FIELDS, MAX_LIST, MAX_TEXT, OUTCOMES, Settings
 
 KIND_LABELS = {"start": _("Start"), "say": _("Say"), "ask": _("Ask"), "branch": _("Listen & branch"),
                "condition": _("Condition"), "transfer": _("Transfer to human"), "end": _("End")}
@@ -76,7 +76,9 @@ class NodeForm(forms.Form):
     """The fields of one node of `kind`; fields the kind does not have are removed."""
 
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
-    texts = VariantsField(label=_("Script"), help_text=_("One variant per box; the robot picks one at random."))
+    texts = VariantsField(label=_("Script"), help_text=_(
+        "One variant per box; the robot picks one at random. A variant with a customer variable such as {客户姓名} "
+        "is said when the customer has it: add one without it for the others."))
     slots = forms.MultipleChoiceField(label=_("Slots to collect"), required=False,
                                       widget=forms.CheckboxSelectMultiple)
     prompts = VariantsField(label=_("Prompt"))
@@ -135,11 +137,24 @@ class SettingsForm(forms.Form):
                                      help_text=_("Failed turns at a node before its fallback exit is taken."))
     silence_timeout_ms = forms.IntegerField(label=_("Silence timeout (ms)"), min_value=500, max_value=120_000,
                                             help_text=_("How long the robot waits for an answer."))
+    variables = forms.CharField(
+        label=_("Customer variables"), required=False, max_length=2000,
+        help_text=_("Columns of the customer list that scripts say, e.g. 客户姓名, 公司. Give such a script a variant "
+                    "without the variable: it is said to customers who lack it."))
+    memory_days = forms.IntegerField(
+        label=_("Remember a customer's answers (days)"), min_value=0, max_value=3650,
+        help_text=_("A customer's answers in earlier calls are known in the next ones for this long (0: never)."))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        initial = kwargs.get("initial") or {}
+        kwargs["initial"] = {"memory_days": Settings().memory_days, **initial,
+                             "variables": "，".join(initial.get("variables") or [])}
         super().__init__(*args, **kwargs)
         self.fields["confidence_threshold"].widget.attrs["step"] = "0.05"
         _style(self)
+
+    def clean_variables(self) -> list[str]:
+        return list(dict.fromkeys(name for name in re.split(r"[,，、\s]+", self.cleaned_data["variables"]) if name))
 
 
 def node_initial(node: dict) -> dict:

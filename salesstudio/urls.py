@@ -30,6 +30,7 @@ workspace_patterns = [
     path("members/", workspaces.members, name="members"),
     path("members/<int:member>/", workspaces.member_update, name="member_update"),
     path("members/invitations/<int:invitation>/revoke/", workspaces.invitation_revoke, name="invitation_revoke"),
+    path("customers/", include("calls.customer_urls")),
     path("bots/<slug:bot>/", include(bot_patterns)),
 ]
 

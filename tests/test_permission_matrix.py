@@ -95,6 +95,7 @@ def objects_for(team: dict, workspace) -> dict[str, object]:
         "member": workspace.memberships.order_by("-pk").first().pk,
         "token": workspace.invitations.create(email="new@example.com", role="viewer").token,
         "invitation": workspace.invitations.create(email="later@example.com", role="viewer").pk,
+        "customer": workspace.customers.get_or_create(phone="13800000000", defaults={"name": "王总"})[0].pk,
     }
 
 

@@ -25,7 +25,7 @@ class VersionChoice(forms.ModelChoiceField):
 
 class CallFilterForm(forms.Form):
     """GET parameters: version, model, start, end (dates, inclusive, local time), outcome, grade, channel, no_match,
-    min_latency (ms, the call's slowest turn), q (text either side said)."""
+    min_latency (ms, the call's slowest turn), q (text either side said), customer (id)."""
 
     version = VersionChoice(label=_("Flow version"), queryset=FlowVersion.objects.none(), to_field_name="number",
                             required=False, empty_label=_("All versions"))
@@ -41,6 +41,7 @@ class CallFilterForm(forms.Form):
     no_match = forms.BooleanField(label=_("Has no-match"), required=False)
     min_latency = forms.IntegerField(label=_("Slowest turn ≥ (ms)"), required=False, min_value=0)
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    customer = forms.IntegerField(required=False, widget=forms.HiddenInput)  # from a customer's page
 
     def __init__(self, bot, data: QueryDict) -> None:
         super().__init__(data)
@@ -79,6 +80,8 @@ class CallFilterForm(forms.Form):
             calls = calls.filter(no_match_count__gt=0)
         if data.get("min_latency") is not None:
             calls = calls.filter(max_latency_ms__gte=data["min_latency"])
+        if data.get("customer") is not None:
+            calls = calls.filter(customer_id=data["customer"])
         if data.get("q"):
             said = Q(user_text__icontains=data["q"]) | Q(bot_text__icontains=data["q"])
             calls = calls.filter(Exists(Turn.objects.filter(said, call=OuterRef("pk"))))

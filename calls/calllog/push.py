@@ -48,13 +48,21 @@ def payload(call: Call | None, bot) -> dict:  # noqa: ANN001
             "ended_at": call.ended_at.isoformat() if call.ended_at else None, "duration_s": duration,
             "outcome": call.outcome, "grade": call.grade, "grade_rule": call.grade_rule, "completed": call.completed,
             "turns": call.turn_count, "customer_turns": call.user_turn_count, "slots": last,
+            "remembered": call.remembered, "customer": _customer(call.customer),
             "url": settings.SITE_URL.rstrip("/") + path}
+
+
+def _customer(customer) -> dict | None:  # noqa: ANN001
+    if customer is None:
+        return None
+    return {"name": customer.name, "phone": customer.phone, "company": customer.company,
+            "variables": customer.variables}
 
 
 def run_delivery(delivery_id: int) -> int | None:
     """One attempt (the worker's side): send, record it, and return the seconds to wait before the next attempt,
     or None when delivered, given up, or the webhook was switched off meanwhile."""
-    delivery = WebhookDelivery.objects.select_related("bot__workspace", "call").filter(pk=delivery_id).first()
+    delivery = WebhookDelivery.objects.select_related("bot__workspace", "call__customer").filter(pk=delivery_id).first()
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return None
     hook = CrmWebhook.objects.filter(bot=delivery.bot).exclude(url="").first()

@@ -34,7 +34,8 @@ def calls(request: HttpRequest, bot: Bot) -> HttpResponse:
 @require_http_methods(["GET"])
 @workspace_view(read="view")
 def call(request: HttpRequest, bot: Bot, call: int) -> HttpResponse:
-    found = get_object_or_404(Call.objects.select_related("flow_version", "model_version", "user"), pk=call, bot=bot)
+    found = get_object_or_404(Call.objects.select_related("flow_version", "model_version", "user", "customer"),
+                              pk=call, bot=bot)
     turns = list(found.turns.all())
     for t in turns:  # each stage's share of the turn, for the latency bar
         t.total_seconds = (t.total_ms or 0) / 1000

@@ -17,6 +17,8 @@ from nlu.services import active_version
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
 
+CUSTOMER_CHOICES = 200  # customers offered in the picker; `?customer=` (from a customer's page) reaches any other
+
 
 @require_http_methods(["GET"])
 @workspace_view(read="edit")
@@ -32,8 +34,15 @@ def tester(request: HttpRequest, bot: Bot) -> HttpResponse:
               "labels": canvas_labels(), "text": page_texts(), "events": dict(Turn.Event.choices),
               "stages": {stage: str(label) for stage, label in STAGE_LABELS.items() if stage != "total"},
               "titles": node_titles(chosen.program if chosen else None)}
+    customers = list(request.workspace.customers.order_by("name", "phone")[:CUSTOMER_CHOICES])
+    wanted = request.GET.get("customer", "")
+    chosen_customer = next((c for c in customers if str(c.pk) == wanted), None)
+    if chosen_customer is None and wanted.isdigit():
+        chosen_customer = request.workspace.customers.filter(pk=int(wanted)).first()
+        customers += [chosen_customer] if chosen_customer else []
     return render(request, "calls/tester.html", {"bot": bot, "versions": versions, "version": chosen,
-                                                 "model": model, "training": training, "config": config})
+                                                 "model": model, "training": training, "config": config,
+                                                 "customers": customers, "customer": chosen_customer})
 
 
 def page_texts() -> dict[str, str]:
@@ -43,4 +52,5 @@ def page_texts() -> dict[str, str]:
             "noIntent": _("no intent"), "none": _("none"), "source": _("answered by"),
             "bargeIn": _("You interrupted the bot"), "silence": _("(silence)"), "disconnected": _("Connection lost"),
             "corrected": _("corrected from"), "sourceExamples": _("the example phrases"),
-            "sourceModel": _("NLU model v%(n)s"), "sourceLexicon": _("the slot lexicon only")}
+            "sourceModel": _("NLU model v%(n)s"), "sourceLexicon": _("the slot lexicon only"),
+            "remembered": _("remembered from %(date)s")}

@@ -63,7 +63,8 @@
     return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
   }
 
-  function showSlots(el, slots, changed) {
+  function showSlots(el, slots, changed, remembered) {
+    remembered = remembered || {};
     var box = field(el, "slots");
     box.textContent = "";
     var names = Object.keys(slots).concat(Object.keys(changed).filter(function (n) { return !(n in slots); }));
@@ -73,6 +74,12 @@
       item.className = "me-2" + (name in changed ? " tester-changed" : "");
       item.dataset.slot = name;
       item.textContent = name + " = " + (name in slots ? formatValue(slots[name]) : "∅");
+      if (name in remembered) {  // from the customer's earlier call, not said in this one
+        item.classList.add("tester-remembered");
+        item.dataset.remembered = remembered[name];
+        item.title = T.remembered.replace("%(date)s", remembered[name]);
+        item.textContent += " (" + item.title + ")";
+      }
       box.appendChild(item);
     });
   }
@@ -208,7 +215,7 @@
       pending = {};
       highlight(m.path, m.node);
     },
-    state: function (m) { showSlots(card(m.turn), m.slots, m.changed); },
+    state: function (m) { showSlots(card(m.turn), m.slots, m.changed, m.remembered); },
     say: function (m) { bubble("bot", m.text); },
     latency: function (m) { showLatency(card(m.turn), m); },
     stop_audio: stopPlayback,
@@ -245,7 +252,10 @@
     socket = new WebSocket(scheme + location.host + config.socket);
     socket.binaryType = "arraybuffer";
     socket.onopen = async function () {
-      socket.send(JSON.stringify({type: "start", bot: config.bot, version: config.version, mode: voice ? "voice" : "text"}));
+      var start = {type: "start", bot: config.bot, version: config.version, mode: voice ? "voice" : "text"};
+      var customer = byId("tester-customer").value;
+      if (customer) start.customer = Number(customer);
+      socket.send(JSON.stringify(start));
       if (!voice) return;
       try { await startMic(); } catch (e) { bubble("system", T.noMic, "error"); }
     };
