@@ -22,7 +22,7 @@ from django.http import Http404
 
 from calls.call import CallError
 from calls.calllog import close_call, record_turn
-from calls.customers.services import find_customer
+from calls.calllog.customers import find_customer
 from calls.models import DISCONNECTED_OUTCOME, Call
 from calls.pipeline import CallPipeline
 from calls.services import prepare_call

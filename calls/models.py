@@ -30,7 +30,7 @@ STAGE_COLUMNS = ["vad_ms", "asr_ms", "nlu_ms", "flow_ms", "tts_ms", "total_ms"]
 
 class Customer(models.Model):
     """Someone a workspace's bots call: name, phone (digits only, the dedupe key), company and any other columns of
-    the imported list as `variables`, which scripts say as `{name}` (calls.customers)."""
+    the imported list as `variables`, which scripts say as `{name}` (calls.calllog.customers)."""
 
     workspace = models.ForeignKey("salesstudio.Workspace", on_delete=models.CASCADE, related_name="customers")
     name = models.CharField(_("name"), max_length=100, blank=True)

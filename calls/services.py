@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from calls.call import CallError, CallSetup
 from calls.calllog import open_call
-from calls.customers.services import customer_variables, remembered_values
+from calls.calllog.customers import customer_variables, remembered_values
 from calls.models import Call, Customer
 from flows.graph import Settings
 from flows.models import FlowVersion

@@ -142,7 +142,7 @@ class SettingsForm(forms.Form):
         help_text=_("Columns of the customer list that scripts say, e.g. 客户姓名, 公司. Give such a script a variant "
                     "without the variable: it is said to customers who lack it."))
     memory_days = forms.IntegerField(
-        label=_("Remember a customer's answers (days)"), min_value=0, max_value=3650,
+        label=_("Remember a customer's answers (days)"), min_value=0, max_value=3650, required=False,
         help_text=_("A customer's answers in earlier calls are known in the next ones for this long (0: never)."))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -152,6 +152,10 @@ class SettingsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["confidence_threshold"].widget.attrs["step"] = "0.05"
         _style(self)
+
+    def clean_memory_days(self) -> int:
+        days = self.cleaned_data["memory_days"]
+        return Settings().memory_days if days is None else days
 
     def clean_variables(self) -> list[str]:
         return list(dict.fromkeys(name for name in re.split(r"[,，、\s]+", self.cleaned_data["variables"]) if name))

@@ -9,6 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Django-side modules and packages of an app; every other module or package in flows/, nlu/, voice/ and calls/ is core.
 DJANGO_SIDE = {"models", "views", "services", "calllog", "analytics", "tasks", "consumers", "routing", "forms", "urls",
+               "customer_urls",
                "engines", "signals", "bundles",
                "apps", "admin", "migrations", "management", "templatetags", "__init__"}
 

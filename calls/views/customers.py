@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from calls.customers import services
+from calls.calllog import customers as services
 from calls.forms import CustomerForm, CustomerImportForm
 from calls.models import Customer
 from flows.models import FlowVersion

@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from calls.customers import services
+from calls.calllog import customers as services
 from calls.models import Customer
 
 pytestmark = pytest.mark.django_db

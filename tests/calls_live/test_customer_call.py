@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 
-from calls.customers import services
+from calls.calllog import customers as services
 from calls.models import Call, Customer
 from flows import bundles
 from tests.calls_live.test_consumer import connect, events_until

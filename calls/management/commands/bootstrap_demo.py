@@ -4,12 +4,14 @@ print how to log in."""
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from calls.calllog.bulk import simulate_calls
+from calls.calllog.customers import do_import_customers
 from flows import bundles
 from nlu import services as nlu_services
 from nlu.base_models import E5_FOLDER_NAME, is_prepared
@@ -19,6 +21,7 @@ from salesstudio.models import Workspace
 USERNAME = "demo"
 WORKSPACE = "演示团队"
 DEMO_CALLS = 300  # simulated calls, so the dashboards are not empty on first start
+DEMO_CUSTOMERS = Path(bundles.__file__).parent / "demo" / "customers.csv"
 
 
 def base_model_ready() -> bool:
@@ -42,6 +45,9 @@ class Command(BaseCommand):
         if bot is not None and bot.flow.versions.exists() and not bot.calls.exists():
             simulate_calls(bot, DEMO_CALLS)
             self.stdout.write(f"Logged {DEMO_CALLS} simulated calls of {bot.name} for the dashboards.")
+        if not workspace.customers.exists():
+            added = do_import_customers(workspace, DEMO_CUSTOMERS.read_bytes(), DEMO_CUSTOMERS.name).created
+            self.stdout.write(f"Added {added} demo customers (call as one of them from the tester).")
         if bot is not None and base_model_ready() and not bot.training_runs.exists():
             nlu_services.do_start_training(bot, user)
             self.stdout.write(f"Queued the training of {bot.name}'s model (a few minutes; the tester says when).")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from calls.customers.table import TableError, read_customers
+from calls.customers import TableError, read_customers
 from calls.models import Call, Customer, Turn
 from nlu.importing.table import safe_cell
 from nlu.normalize import parse_phone
