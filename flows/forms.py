@@ -23,7 +23,7 @@ CONDITION_LABELS = {"default": _("Default"), "intent": _("Intent"), "no_match": 
                     "silence": _("Silence"), "expr": _("Expression"), "filled": _("Slots filled"),
                     "fallback": _("Fallback (retries used up)")}
 # Words of the condition language shown in the page's language on the canvas (the stored expression keeps them as is).
-EXPR_WORDS = {"filled": _("filled")}
+EXPR_WORDS = {"filled": _("filled"), "remembered": _("remembered")}
 _SPLIT = re.compile(r"[,，、;；\s]+")
 
 
@@ -158,7 +158,7 @@ class SettingsForm(forms.Form):
         return Settings().memory_days if days is None else days
 
     def clean_variables(self) -> list[str]:
-        return list(dict.fromkeys(name for name in re.split(r"[,，、\s]+", self.cleaned_data["variables"]) if name))
+        return list(dict.fromkeys(name for name in _SPLIT.split(self.cleaned_data["variables"]) if name))
 
 
 def node_initial(node: dict) -> dict:
