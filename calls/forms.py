@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.crm import SCHEMES
 from calls.grading import GradingRules
-from calls.models import OUTCOME_TONES, CrmWebhook, Customer
+from calls.models import OUTCOME_TONES, ConversationTest, CrmWebhook, Customer
 
 LISTS = ("interest_intents", "yes_intents", "refusal_intents", "deal_outcomes")
 NUMBERS = ("a_min_interest", "b_max_refusals", "c_min_refusals", "c_max_user_turns")
@@ -110,3 +110,73 @@ class CustomerForm(forms.ModelForm):
     def save(self, commit: bool = True) -> Customer:
         self.instance.variables = self.cleaned_data["variables_text"]
         return super().save(commit)
+
+
+NOT_CHECKED = ""  # an expectation left empty is not checked
+NO_INTENT = "-"  # expect that the turn is understood as no intent
+
+
+class TestTurnsForm(forms.Form):
+    """A test's table: per turn what the caller says and what is expected (intent, slots as name=value; …, the node
+    the call rests on, words the bot says); the outcome and grade at the end. Rows with no text are dropped."""
+
+    name = forms.CharField(label=_("Name"), max_length=200, widget=forms.TextInput(attrs={"class": "form-control"}))
+    outcome = forms.CharField(label=_("Outcome at the end"), max_length=60, required=False,
+                              widget=forms.TextInput(attrs={"class": "form-control"}))
+    grade = forms.ChoiceField(label=_("Lead grade at the end"), required=False)
+    ROWS_EXTRA = 2
+
+    def __init__(self, bot, titles: dict[str, str], test: ConversationTest, data=None) -> None:  # noqa: ANN001
+        super().__init__(data, initial={"name": test.name, "outcome": test.outcome, "grade": test.grade})
+        from calls.calllog.grades import GRADE_LABELS
+
+        self.test, self.titles = test, titles
+        self.intents = list(bot.intents.order_by("name").values_list("name", flat=True))
+        self.fields["grade"].choices = [("", _("not checked")), *GRADE_LABELS.items()]
+        self.fields["grade"].widget.attrs["class"] = "form-select"
+        self.rows = [self._row(i, turn) for i, turn in enumerate(test.turns + [{}] * self.ROWS_EXTRA)]
+        self.row_errors: list[str] = []
+
+    def _row(self, index: int, turn: dict) -> dict:
+        expect = turn.get("expect") or {}
+        intent = expect.get("intent")
+        value = lambda key, default: self.data.get(f"{key}-{index}", default) if self.is_bound else default  # noqa: E731
+        return {"index": index, "text": value("text", turn.get("text", "")),
+                "intent": value("intent", NOT_CHECKED if intent is None else (intent or NO_INTENT)),
+                "slots": value("slots", "; ".join(f"{k}={v}" for k, v in (expect.get("slots") or {}).items())),
+                "node": value("node", expect.get("node", "")), "says": value("says", expect.get("says", ""))}
+
+    def clean(self) -> dict:
+        turns = []
+        for row in self.rows:
+            if not row["text"].strip():
+                continue
+            expect = {}
+            if row["intent"] != NOT_CHECKED:
+                expect["intent"] = "" if row["intent"] == NO_INTENT else row["intent"]
+            if row["node"]:
+                expect["node"] = row["node"]
+            if row["says"].strip():
+                expect["says"] = row["says"].strip()[:200]
+            slots = {}
+            for part in row["slots"].replace("；", ";").split(";"):
+                if not part.strip():
+                    continue
+                name, sep, value = part.replace("＝", "=").partition("=")
+                if not sep or not name.strip():
+                    raise forms.ValidationError(_("Turn %(n)s: write slots as name=value; …") % {"n": row["index"] + 1})
+                slots[name.strip()] = value.strip()
+            if slots:
+                expect["slots"] = slots
+            turns.append({"text": row["text"].strip()[:500], "expect": expect})
+        if not turns:
+            raise forms.ValidationError(_("A test needs at least one caller turn."))
+        self.cleaned_data["turns"] = turns
+        return self.cleaned_data
+
+    def save(self) -> ConversationTest:
+        test = self.test
+        test.name, test.outcome, test.grade = (self.cleaned_data[k] for k in ("name", "outcome", "grade"))
+        test.turns = self.cleaned_data["turns"]
+        test.save()
+        return test

@@ -253,3 +253,45 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bot} delivery {self.pk} ({self.status})"
+
+
+class ConversationTest(models.Model):
+    """A bot's test case (calls.testing): caller turns with what is expected after each, and at the end."""
+
+    bot = models.ForeignKey("salesstudio.Bot", on_delete=models.CASCADE, related_name="conversation_tests")
+    name = models.CharField(_("name"), max_length=200)
+    turns = models.JSONField(default=list)  # [{"text", "expect": {"intent"?, "slots"?, "node"?, "says"?}}]
+    outcome = models.CharField(_("outcome"), max_length=60, blank=True)
+    grade = models.CharField(_("lead grade"), max_length=1, blank=True)
+    source_call = models.ForeignKey(Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_case(self) -> dict:
+        return {"name": self.name, "turns": self.turns, "outcome": self.outcome, "grade": self.grade}
+
+
+class TestRun(models.Model):
+    """One run of a bot's conversation tests against a flow version and model version, with every case's result."""
+
+    __test__ = False  # not a pytest class, whatever its name
+
+    bot = models.ForeignKey("salesstudio.Bot", on_delete=models.CASCADE, related_name="test_runs")
+    flow_version = models.ForeignKey("flows.FlowVersion", on_delete=models.SET_NULL, null=True, related_name="+")
+    model_version = models.ForeignKey("nlu.ModelVersion", on_delete=models.SET_NULL, null=True, blank=True,
+                                      related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    passed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    stale = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=list)  # per case: name, test id, passed, stale, differences, turns
+    coverage = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from calls.views import analytics, calls, crm, grading, tester
+from calls.views import analytics, calls, crm, grading, tester, tests
 
 app_name = "calls"
 urlpatterns = [
@@ -18,6 +18,11 @@ urlpatterns = [
     path("grading/", grading.grading, name="grading"),
     path("grading/jobs/<int:job>/", grading.grading_job, name="grading_job"),
     path("crm/", crm.crm, name="crm"),
+    path("<int:call>/save-test/", tests.call_save_test, name="call_save_test"),
+    path("tests/", tests.tests, name="tests"),
+    path("tests/jobs/<int:job>/", tests.tests_job, name="tests_job"),
+    path("tests/<int:test>/", tests.test_edit, name="test_edit"),
+    path("tests/<int:test>/delete/", tests.test_delete, name="test_delete"),
     path("analytics/", analytics.dashboard, name="dashboard"),
     path("analytics/funnel/", analytics.funnel_canvas, name="funnel_canvas"),
     path("analytics/compare/", analytics.compare, name="compare"),

@@ -70,7 +70,8 @@ ROOT_URLCONF = "salesstudio.urls"
 # The WebSocket routes, named like ROOT_URLCONF so the project package does not import the apps above it.
 WEBSOCKET_URLCONF = "calls.routing"
 # The body of each kind of background job (salesstudio.jobs).
-JOB_FUNCTIONS = {"import_bot": "flows.bundles.import_bot_job", "regrade_calls": "calls.calllog.grades.regrade_job"}
+JOB_FUNCTIONS = {"import_bot": "flows.bundles.import_bot_job", "regrade_calls": "calls.calllog.grades.regrade_job",
+                 "run_tests": "calls.calllog.conversation_tests.run_tests_job"}
 ASGI_APPLICATION = "salesstudio.asgi.application"
 WSGI_APPLICATION = "salesstudio.wsgi.application"
 

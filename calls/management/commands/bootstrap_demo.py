@@ -3,6 +3,7 @@ print how to log in."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from django.core.management.base import BaseCommand
 
 from calls.calllog.bulk import simulate_calls
 from calls.calllog.customers import do_import_customers
+from calls.models import ConversationTest
 from flows import bundles
 from nlu import services as nlu_services
 from nlu.base_models import E5_FOLDER_NAME, is_prepared
@@ -22,6 +24,7 @@ USERNAME = "demo"
 WORKSPACE = "演示团队"
 DEMO_CALLS = 300  # simulated calls, so the dashboards are not empty on first start
 DEMO_CUSTOMERS = Path(bundles.__file__).parent / "demo" / "customers.csv"
+DEMO_TESTS = Path(bundles.__file__).parent / "demo" / "tests.json"
 
 
 def base_model_ready() -> bool:
@@ -45,6 +48,10 @@ class Command(BaseCommand):
         if bot is not None and bot.flow.versions.exists() and not bot.calls.exists():
             simulate_calls(bot, DEMO_CALLS)
             self.stdout.write(f"Logged {DEMO_CALLS} simulated calls of {bot.name} for the dashboards.")
+        if bot is not None and not bot.conversation_tests.exists():
+            cases = json.loads(DEMO_TESTS.read_text(encoding="utf-8"))
+            ConversationTest.objects.bulk_create(ConversationTest(bot=bot, **case) for case in cases)
+            self.stdout.write(f"Added {len(cases)} conversation tests of {bot.name}.")
         if not workspace.customers.exists():
             added = do_import_customers(workspace, DEMO_CUSTOMERS.read_bytes(), DEMO_CUSTOMERS.name).created
             self.stdout.write(f"Added {added} demo customers (call as one of them from the tester).")

@@ -1,0 +1,86 @@
+"""A bot's conversation tests (calls.testing): saved from a logged call, run against a flow version and a model
+version (the same understanding a live call uses), with the run and its coverage stored."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from calls import testing
+from calls.calllog.grades import rules_for
+from calls.models import Call, ConversationTest, TestRun, Turn
+from flows.models import FlowVersion
+from nlu.models import ModelVersion
+from nlu.runtime import RuntimeLoadError, get_runtime
+from nlu.services import active_version, bot_understanding, slot_definitions
+from salesstudio.models import Bot
+
+Progress = Callable[[float, str], None]
+
+
+def case_from_call(call: Call) -> dict:
+    """The call's caller turns as a test: each turn's intent, changed slot values and node as its expectations, the
+    call's outcome and grade at the end. What the bot said is left out (its variants depend on the call's seed)."""
+    turns = []
+    for turn in call.turns.filter(event=Turn.Event.USER).order_by("index"):
+        expect = {"intent": turn.intent, "node": turn.node}
+        changed = {name: value for name, value in turn.changed_slots.items() if value is not None}
+        if changed:
+            expect["slots"] = changed
+        turns.append({"text": turn.user_text, "expect": expect})
+    return {"turns": turns, "outcome": call.outcome, "grade": call.grade}
+
+
+def do_save_call_as_test(call: Call, name: str = "") -> ConversationTest:
+    """Raises ValidationError for a call with no caller turns or one still in progress."""
+    if call.ended_at is None:
+        raise ValidationError(_("The call is still in progress."))
+    case = case_from_call(call)
+    if not case["turns"]:
+        raise ValidationError(_("The caller said nothing in this call: there is nothing to test."))
+    name = name or _("Call %(n)s") % {"n": call.pk}
+    return ConversationTest.objects.create(bot=call.bot, name=name[:200], source_call=call, **case)
+
+
+def run_suite(bot: Bot, *, flow_version: FlowVersion | None = None, model_version: ModelVersion | None = None,
+              progress: Progress | None = None) -> TestRun:
+    """Run every test of `bot` against `flow_version` (default: the latest published) with `model_version` (default:
+    the active one; none before training) and store the run. Raises ValidationError when nothing is published."""
+    flow_version = flow_version or FlowVersion.objects.filter(flow__bot=bot).order_by("-number").first()
+    if flow_version is None or not flow_version.program:
+        raise ValidationError(_("Publish the flow first: tests run against a published version."))
+    model_version = model_version or active_version(bot)
+    try:
+        model = get_runtime(Path(model_version.path)) if model_version else None
+    except (RuntimeLoadError, OSError, KeyError, ValueError):
+        model_version, model = None, None
+    slots, nlu = slot_definitions(bot), bot_understanding(bot, model)
+    intents, rules = list(bot.intents.values_list("name", flat=True)), rules_for(bot)
+    cases = list(bot.conversation_tests.all())
+    results = []
+    for index, test in enumerate(cases):
+        result = testing.run_case(test.as_case(), flow_version.program, slots=slots, nlu=nlu, intents=intents,
+                                  rules=rules)
+        results.append((test, result))
+        if progress is not None:
+            progress((index + 1) / len(cases), test.name)
+    covered = testing.coverage(flow_version.program, [r for _, r in results])
+    return TestRun.objects.create(
+        bot=bot, flow_version=flow_version, model_version=model_version,
+        passed=sum(r.passed for _, r in results), failed=sum(not r.passed and not r.stale for _, r in results),
+        stale=sum(bool(r.stale) for _, r in results), coverage=covered,
+        results=[{"test": t.pk, "name": r.name, "passed": r.passed, "stale": r.stale, "outcome": r.outcome,
+                  "grade": r.grade, "turns": r.turns, "differences": [asdict(d) for d in r.differences]}
+                 for t, r in results])
+
+
+def run_tests_job(job, progress: Progress) -> dict:  # noqa: ANN001
+    """The body of a "run_tests" background job (salesstudio.jobs): params {"bot": id, "version"?: number}."""
+    bot = Bot.objects.get(pk=job.params["bot"], workspace=job.workspace)
+    version = FlowVersion.objects.filter(flow__bot=bot, number=job.params.get("version")).first()
+    run = run_suite(bot, flow_version=version, progress=progress)
+    return {"run": run.pk, "passed": run.passed, "failed": run.failed, "stale": run.stale}

@@ -1,0 +1,93 @@
+"""Conversation tests of a bot: the list with the last run (differences, coverage), a test's table of turns and
+expectations, saving a logged call as a test, and running them all as a background job with progress."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from calls.calllog.conversation_tests import do_save_call_as_test
+from calls.forms import TestTurnsForm
+from calls.models import Call, ConversationTest
+from flows.compiler import node_titles
+from flows.models import FlowVersion
+from salesstudio.jobs import do_start_job
+from salesstudio.models import Bot, Job
+from salesstudio.permissions import workspace_view
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_view(read="view", write="edit")
+def tests(request: HttpRequest, bot: Bot) -> HttpResponse:
+    """GET: the tests and the last run; POST: run them all (a background job)."""
+    if request.method == "POST":
+        do_start_job("run_tests", request.workspace, request.user, bot=bot.pk)
+        return redirect("calls:tests", ws=request.workspace.slug, bot=bot.slug)
+    run = bot.test_runs.select_related("flow_version", "model_version").first()
+    version = FlowVersion.objects.filter(flow__bot=bot).order_by("-number").first()
+    titles = node_titles(run.flow_version.program if run and run.flow_version else version and version.program)
+    results = {r["test"]: _shown(r, titles) for r in run.results} if run else {}
+    rows = [(test, results.get(test.pk)) for test in bot.conversation_tests.all()]
+    job = Job.objects.filter(workspace=request.workspace, kind="run_tests", params__bot=bot.pk).first()
+    uncovered = [titles.get(node, node) for node in run.coverage.get("uncovered_nodes", [])] if run else []
+    return render(request, "calls/tests.html", {"bot": bot, "rows": rows, "run": run, "job": job,
+                                                "uncovered": uncovered})
+
+
+def _shown(result: dict, titles: dict[str, str]) -> dict:
+    """A stored result as the page says it: what differed in words, nodes by title."""
+    labels = {"intent": _("intent"), "slots": _("slot values"), "node": _("node"), "says": _("the bot says"),
+              "outcome": _("outcome"), "grade": _("lead grade"), "ended": _("the call had ended")}
+    differences = []
+    for d in result["differences"]:
+        expected, got = d["expected"], d["got"]
+        if d["field"] == "node":
+            expected, got = titles.get(expected, expected), titles.get(got, got)
+        differences.append({**d, "label": labels.get(d["field"], d["field"]), "expected": expected, "got": got})
+    return {**result, "differences": differences}
+
+
+@require_http_methods(["GET"])
+@workspace_view(read="view")
+def tests_job(request: HttpRequest, bot: Bot, job: int) -> HttpResponse:
+    found = get_object_or_404(Job, pk=job, workspace=request.workspace)
+    return render(request, "calls/tests.html#job", {"bot": bot, "job": found})
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_view(read="view", write="edit")
+def test_edit(request: HttpRequest, bot: Bot, test: int) -> HttpResponse:
+    found = get_object_or_404(ConversationTest, pk=test, bot=bot)
+    version = FlowVersion.objects.filter(flow__bot=bot).order_by("-number").first()
+    titles = node_titles(version.program if version else None)
+    form = TestTurnsForm(bot, titles, found, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Test saved."))
+        return redirect("calls:tests", ws=request.workspace.slug, bot=bot.slug)
+    return render(request, "calls/test_edit.html", {"bot": bot, "test": found, "form": form})
+
+
+@require_http_methods(["POST"])
+@workspace_view(read="edit", write="edit")
+def test_delete(request: HttpRequest, bot: Bot, test: int) -> HttpResponse:
+    get_object_or_404(ConversationTest, pk=test, bot=bot).delete()
+    messages.success(request, _("Test deleted."))
+    return redirect("calls:tests", ws=request.workspace.slug, bot=bot.slug)
+
+
+@require_http_methods(["POST"])
+@workspace_view(read="edit", write="edit")
+def call_save_test(request: HttpRequest, bot: Bot, call: int) -> HttpResponse:
+    found = get_object_or_404(Call, pk=call, bot=bot)
+    try:
+        test = do_save_call_as_test(found, request.POST.get("name", "").strip())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("calls:call", ws=request.workspace.slug, bot=bot.slug, call=found.pk)
+    messages.success(request, _("Saved as a test case: correct its expectations where the call went wrong."))
+    return redirect("calls:test_edit", ws=request.workspace.slug, bot=bot.slug, test=test.pk)

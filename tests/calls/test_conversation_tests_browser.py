@@ -1,0 +1,46 @@
+"""Conversation tests in Debian chromium: a logged call saved as a test, one expectation edited so that it fails, the
+suite run by a real worker with progress, the difference shown, fixed, and run green."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.calls.test_conversation_tests import logged_call
+from tests.conftest import OUTPUT, login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_save_a_call_as_a_test_break_it_see_the_difference_fix_it(live_server, page, team, demo_bot,
+                                                                   celery_worker_process):
+    call = logged_call(demo_bot, ["是的", "扬程五十米"])
+    login(page, live_server, "editor")
+    base = f"{live_server.url}/w/{team['workspace'].slug}/bots/{demo_bot.slug}/calls"
+    page.goto(f"{base}/{call.pk}/")
+    page.get_by_test_id("save-as-test").click()
+    page.wait_for_selector("[data-testid=test-form]")
+    turn = page.locator("[data-testid=test-turn]").nth(1)
+    assert turn.locator("[data-testid=expect-node]").input_value() == "ask_flow"
+    turn.locator("[data-testid=expect-node]").select_option(label="询问数量")  # wrong on purpose
+    page.get_by_test_id("save-test").click()
+    page.wait_for_selector("[data-testid=tests]")
+
+    def run() -> None:
+        page.get_by_test_id("run-tests").click()
+        page.wait_for_selector("[data-testid=tests-job].alert-success", timeout=60_000)
+        page.reload()
+
+    run()
+    row = page.locator("[data-testid=test-row]")
+    assert row.get_attribute("data-status") == "failed"
+    difference = row.locator("[data-testid=difference]").inner_text()
+    assert "第 2 轮" in difference and "询问数量" in difference and "询问流量" in difference
+    page.screenshot(path=str(OUTPUT / "conversation-test-failed.png"), full_page=True)
+    row.get_by_role("link").click()
+    page.locator("[data-testid=test-turn]").nth(1).locator("[data-testid=expect-node]").select_option("ask_flow")
+    page.get_by_test_id("save-test").click()
+    page.wait_for_selector("[data-testid=tests]")
+    run()
+    assert page.locator("[data-testid=test-row]").get_attribute("data-status") == "passed"
+    assert page.get_by_test_id("run-failed").inner_text() == "0"
+    assert page.locator("[data-testid=uncovered-node]").count() > 0  # two turns do not cover the flow
