@@ -10,10 +10,12 @@ import json
 import unicodedata
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -60,12 +62,14 @@ class StaleFlowError(Exception):
 
 
 class PublishError(Exception):
-    """The draft does not compile; `errors` are the compiler's diagnostics (dicts), `message` a summary."""
+    """The draft does not compile, or (`tests_failed`) the bot's conversation tests fail on it; `errors` are the
+    diagnostics (dicts with message_en/message_zh), `message` a summary."""
 
-    def __init__(self, message: str, errors: list[dict]) -> None:
+    def __init__(self, message: str, errors: list[dict], *, tests_failed: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
+        self.tests_failed = tests_failed
 
 
 def default_graph() -> dict:
@@ -197,9 +201,11 @@ def _diagnostics(result: CompileResult) -> list[dict]:
 
 
 @transaction.atomic
-def do_publish(flow: Flow, user: AbstractBaseUser | None, note: str = "") -> FlowVersion:
-    """Compile the saved draft and store it as the next immutable FlowVersion.
-    Raises PublishError (carrying the compile errors) when the draft is malformed or does not compile."""
+def do_publish(flow: Flow, user: AbstractBaseUser | None, note: str = "", *, force: bool = False) -> FlowVersion:
+    """Compile the saved draft and store it as the next immutable FlowVersion, once the bot's conversation tests pass
+    on it (`settings.PUBLISH_GATE`, a dotted path: (bot, program) → failure diagnostics). Raises PublishError
+    (carrying the compile errors) when the draft is malformed or does not compile, and (tests_failed) when tests fail
+    and the publish is not `force`d with a note, which the version keeps."""
     flow = Flow.objects.select_for_update().select_related("bot").get(pk=flow.pk)
     try:
         graph = check_graph(draft_graph(flow))
@@ -209,6 +215,13 @@ def do_publish(flow: Flow, user: AbstractBaseUser | None, note: str = "") -> Flo
     if not result.ok:
         message = _("The flow has %(n)d error(s); fix them before publishing.") % {"n": len(result.errors)}
         raise PublishError(message, _diagnostics(result))
+    failures = import_string(settings.PUBLISH_GATE)(flow.bot, result.program) if settings.PUBLISH_GATE else []
+    if failures and not (force and note.strip()):
+        message = (_("Give a note to publish with failing tests.") if force else
+                   _("%(n)d conversation test(s) fail on this draft.") % {"n": len(failures)})
+        raise PublishError(message, failures, tests_failed=True)
+    if failures:
+        note = _("Published with %(n)d failing test(s): %(note)s") % {"n": len(failures), "note": note.strip()}
     number = (flow.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = FlowVersion.objects.create(flow=flow, number=number, graph=graph, program=result.program,
                                          checksum=result.program["checksum"], author=user, note=note.strip()[:200])
@@ -224,7 +237,8 @@ def do_restore_version(version: FlowVersion, user: AbstractBaseUser | None) -> F
     flow = Flow.objects.select_for_update().get(pk=version.flow_id)
     Flow.objects.filter(pk=flow.pk).update(graph=version.graph, revision=F("revision") + 1, updated_by=user,
                                            updated_at=timezone.now())
-    return do_publish(flow, user, _("Restored from v%(n)d") % {"n": version.number})
+    # going back to a version that was published before: the tests written since do not hold it back
+    return do_publish(flow, user, _("Restored from v%(n)d") % {"n": version.number}, force=True)
 
 
 @transaction.atomic

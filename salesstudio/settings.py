@@ -72,6 +72,8 @@ WEBSOCKET_URLCONF = "calls.routing"
 # The body of each kind of background job (salesstudio.jobs).
 JOB_FUNCTIONS = {"import_bot": "flows.bundles.import_bot_job", "regrade_calls": "calls.calllog.grades.regrade_job",
                  "run_tests": "calls.calllog.conversation_tests.run_tests_job"}
+# Publishing a flow version first runs the bot's conversation tests on it (flows cannot import calls: named here).
+PUBLISH_GATE = "calls.calllog.conversation_tests.publish_gate"
 ASGI_APPLICATION = "salesstudio.asgi.application"
 WSGI_APPLICATION = "salesstudio.wsgi.application"
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from calls import testing
 from calls.calllog.grades import rules_for
 from calls.models import Call, ConversationTest, TestRun, Turn
+from flows.compiler import node_titles
 from flows.models import FlowVersion
 from nlu.models import ModelVersion
 from nlu.runtime import RuntimeLoadError, get_runtime
@@ -76,6 +77,45 @@ def run_suite(bot: Bot, *, flow_version: FlowVersion | None = None, model_versio
         results=[{"test": t.pk, "name": r.name, "passed": r.passed, "stale": r.stale, "outcome": r.outcome,
                   "grade": r.grade, "turns": r.turns, "differences": [asdict(d) for d in r.differences]}
                  for t, r in results])
+
+
+FIELDS = {"intent": ("intent", "意图"), "slots": ("slot values", "槽位值"), "node": ("node", "节点"),
+          "says": ("the bot says", "机器人说的话"), "outcome": ("outcome", "通话结果"),
+          "grade": ("lead grade", "意向等级"), "ended": ("the call had ended", "通话已结束")}
+
+
+def publish_gate(bot: Bot, program: dict) -> list[dict]:
+    """`settings.PUBLISH_GATE`: the bot's tests run on a draft's compiled `program` (with the active model); one
+    diagnostic per failing or stale test, in both languages, as the flow editor shows compile errors."""
+    tests = list(bot.conversation_tests.all())
+    if not tests:
+        return []
+    version = active_version(bot)
+    try:
+        model = get_runtime(Path(version.path)) if version else None
+    except (RuntimeLoadError, OSError, KeyError, ValueError):
+        model = None
+    slots, nlu, rules = slot_definitions(bot), bot_understanding(bot, model), rules_for(bot)
+    intents = list(bot.intents.values_list("name", flat=True))
+    titles = node_titles(program)
+    failures = []
+    for test in tests:
+        result = testing.run_case(test.as_case(), program, slots=slots, nlu=nlu, intents=intents, rules=rules)
+        if result.stale:
+            failures.append({"message_en": f"Test “{test.name}” names what the bot no longer has: "
+                                           f"{', '.join(result.stale)}",
+                             "message_zh": f"测试用例“{test.name}”引用了机器人已没有的内容：{'、'.join(result.stale)}",
+                             "node_id": None, "edge_id": None})
+        elif not result.passed:
+            d = result.differences[0]
+            expected, got = (titles.get(d.expected, d.expected), titles.get(d.got, d.got)) if d.field == "node" else (
+                d.expected, d.got)
+            en, zh = FIELDS.get(d.field, (d.field, d.field))
+            where_en, where_zh = (f"turn {d.turn}", f"第 {d.turn} 轮") if d.turn else ("at the end", "结束时")
+            failures.append({"message_en": f"Test “{test.name}”, {where_en}, {en}: expected {expected}, got {got}",
+                             "message_zh": f"测试用例“{test.name}”{where_zh} · {zh}：期望 {expected}，实际 {got}",
+                             "node_id": d.got if d.field == "node" else None, "edge_id": None})
+    return failures
 
 
 def run_tests_job(job, progress: Progress) -> dict:  # noqa: ANN001

@@ -24,12 +24,14 @@ def publish(request: HttpRequest, bot: Bot) -> HttpResponse:
     """Compile the saved draft into a new version; on errors nothing is created and the errors are shown."""
     flow = services.get_flow(bot)
     try:
-        version = services.do_publish(flow, request.user, request.POST.get("note", ""))
+        version = services.do_publish(flow, request.user, request.POST.get("note", ""),
+                                      force=request.POST.get("force") == "1")
     except services.PublishError as error:
         if not request.htmx:
             messages.error(request, error.message)
             return redirect("flows:editor", ws=request.workspace.slug, bot=bot.slug)
-        context = {"message": error.message, "errors": localised(error.errors)}
+        context = {"message": error.message, "errors": localised(error.errors), "tests_failed": error.tests_failed,
+                   "bot": bot}
         return render(request, "flows/editor.html#publish-result", context)
     text = _("Published version %(n)d.") % {"n": version.number}
     if not request.htmx:

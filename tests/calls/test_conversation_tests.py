@@ -167,3 +167,21 @@ def test_flow_test_command_prints_json_and_fails_on_a_failing_test(team, demo_bo
     missing = subprocess.run([*command[:3], demo_bot.slug, "--version", "99"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=300)
     assert missing.returncode != 0 and "no flow version 99" in missing.stderr
+
+
+@pytest.mark.django_db
+def test_publishing_runs_the_tests_and_a_failure_blocks_it_unless_forced_with_a_note(team, demo_bot):
+    from flows import services as flow_services
+
+    flow = flow_services.get_flow(demo_bot)
+    ConversationTest.objects.create(bot=demo_bot, name="好的", turns=[{"text": "是的", "expect": {"node": "ask_head"}}])
+    assert flow_services.do_publish(flow, team["editor"], "测试通过").number == 2
+    ConversationTest.objects.create(bot=demo_bot, name="错的", turns=[{"text": "是的", "expect": {"node": "need"}}])
+    with pytest.raises(flow_services.PublishError) as blocked:
+        flow_services.do_publish(flow, team["editor"], "")
+    assert blocked.value.tests_failed and len(blocked.value.errors) == 1
+    assert blocked.value.errors[0]["message_zh"] == "测试用例“错的”第 1 轮 · 节点：期望 确认需求，实际 询问扬程"
+    with pytest.raises(flow_services.PublishError, match="note"):
+        flow_services.do_publish(flow, team["editor"], "  ", force=True)
+    forced = flow_services.do_publish(flow, team["editor"], "先上线，明天修", force=True)
+    assert forced.number == 3 and forced.note == "Published with 1 failing test(s): 先上线，明天修"

@@ -36,6 +36,14 @@ def test_save_a_call_as_a_test_break_it_see_the_difference_fix_it(live_server, p
     difference = row.locator("[data-testid=difference]").inner_text()
     assert "第 2 轮" in difference and "询问数量" in difference and "询问流量" in difference
     page.screenshot(path=str(OUTPUT / "conversation-test-failed.png"), full_page=True)
+    editor = f"{live_server.url}/w/{team['workspace'].slug}/bots/{demo_bot.slug}/flow/"
+    page.goto(editor)  # the gate: publishing runs the tests first
+    page.get_by_test_id("publish").click()
+    page.get_by_test_id("publish-submit").click()
+    page.wait_for_selector("[data-testid=publish-errors]")
+    assert "询问数量" in page.get_by_test_id("publish-errors").inner_text()
+    assert page.get_by_test_id("publish-force").is_visible()
+    page.goto(f"{base}/tests/")
     row.get_by_role("link").click()
     page.locator("[data-testid=test-turn]").nth(1).locator("[data-testid=expect-node]").select_option("ask_flow")
     page.get_by_test_id("save-test").click()
@@ -44,3 +52,8 @@ def test_save_a_call_as_a_test_break_it_see_the_difference_fix_it(live_server, p
     assert page.locator("[data-testid=test-row]").get_attribute("data-status") == "passed"
     assert page.get_by_test_id("run-failed").inner_text() == "0"
     assert page.locator("[data-testid=uncovered-node]").count() > 0  # two turns do not cover the flow
+    page.goto(editor)
+    page.get_by_test_id("publish").click()
+    page.get_by_test_id("publish-note").fill("测试都通过了")
+    page.get_by_test_id("publish-submit").click()
+    page.wait_for_selector("[data-testid=published]")
