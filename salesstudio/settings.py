@@ -74,6 +74,7 @@ JOB_FUNCTIONS = {"import_bot": "flows.bundles.import_bot_job", "regrade_calls": 
                  "run_tests": "calls.calllog.conversation_tests.run_tests_job"}
 # Publishing a flow version first runs the bot's conversation tests on it (flows cannot import calls: named here).
 PUBLISH_GATE = "calls.calllog.conversation_tests.publish_gate"
+ACTIVATION_GATE = "calls.calllog.conversation_tests.activation_gate"  # and activating a model version
 ASGI_APPLICATION = "salesstudio.asgi.application"
 WSGI_APPLICATION = "salesstudio.wsgi.application"
 

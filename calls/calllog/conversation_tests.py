@@ -54,11 +54,8 @@ def run_suite(bot: Bot, *, flow_version: FlowVersion | None = None, model_versio
     flow_version = flow_version or FlowVersion.objects.filter(flow__bot=bot).order_by("-number").first()
     if flow_version is None or not flow_version.program:
         raise ValidationError(_("Publish the flow first: tests run against a published version."))
-    model_version = model_version or active_version(bot)
-    try:
-        model = get_runtime(Path(model_version.path)) if model_version else None
-    except (RuntimeLoadError, OSError, KeyError, ValueError):
-        model_version, model = None, None
+    model = _loaded(model_version := model_version or active_version(bot))
+    model_version = model_version if model is not None else None
     slots, nlu = slot_definitions(bot), bot_understanding(bot, model)
     intents, rules = list(bot.intents.values_list("name", flat=True)), rules_for(bot)
     cases = list(bot.conversation_tests.all())
@@ -85,17 +82,22 @@ FIELDS = {"intent": ("intent", "意图"), "slots": ("slot values", "槽位值"),
 
 
 def publish_gate(bot: Bot, program: dict) -> list[dict]:
-    """`settings.PUBLISH_GATE`: the bot's tests run on a draft's compiled `program` (with the active model); one
-    diagnostic per failing or stale test, in both languages, as the flow editor shows compile errors."""
+    """`settings.PUBLISH_GATE`: the bot's tests on a draft's compiled `program` with the active model."""
+    return _failures(bot, program, active_version(bot))
+
+
+def activation_gate(bot: Bot, model_version: ModelVersion) -> list[dict]:
+    """`settings.ACTIVATION_GATE`: the bot's tests on its latest published version with `model_version`."""
+    latest = FlowVersion.objects.filter(flow__bot=bot).order_by("-number").first()
+    return _failures(bot, latest.program, model_version) if latest and latest.program else []
+
+
+def _failures(bot: Bot, program: dict, version: ModelVersion | None) -> list[dict]:
+    """One diagnostic per failing or stale test, in both languages, as the flow editor shows compile errors."""
     tests = list(bot.conversation_tests.all())
     if not tests:
         return []
-    version = active_version(bot)
-    try:
-        model = get_runtime(Path(version.path)) if version else None
-    except (RuntimeLoadError, OSError, KeyError, ValueError):
-        model = None
-    slots, nlu, rules = slot_definitions(bot), bot_understanding(bot, model), rules_for(bot)
+    slots, nlu, rules = slot_definitions(bot), bot_understanding(bot, _loaded(version)), rules_for(bot)
     intents = list(bot.intents.values_list("name", flat=True))
     titles = node_titles(program)
     failures = []
@@ -116,6 +118,13 @@ def publish_gate(bot: Bot, program: dict) -> list[dict]:
                              "message_zh": f"测试用例“{test.name}”{where_zh} · {zh}：期望 {expected}，实际 {got}",
                              "node_id": d.got if d.field == "node" else None, "edge_id": None})
     return failures
+
+
+def _loaded(version: ModelVersion | None):  # noqa: ANN202 — a runtime, or None (no model, or one that will not load)
+    try:
+        return get_runtime(Path(version.path)) if version else None
+    except (RuntimeLoadError, OSError, KeyError, ValueError):
+        return None
 
 
 def run_tests_job(job, progress: Progress) -> dict:  # noqa: ANN001

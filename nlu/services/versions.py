@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from nlu.models import ModelVersion
 from nlu.services.examples import export_examples, slot_definitions
@@ -20,14 +22,22 @@ def active_version(bot: Bot) -> ModelVersion | None:
 
 
 @transaction.atomic
-def do_activate_version(version: ModelVersion) -> ModelVersion:
-    """Make `version` the bot's active model (the partial unique index guarantees at most one)."""
+def do_activate_version(version: ModelVersion, *, force: bool = False) -> ModelVersion:
+    """Make `version` the bot's active model (the partial unique index guarantees at most one), once the bot's
+    conversation tests pass with it on the latest published flow (`settings.ACTIVATION_GATE`, a dotted path), unless
+    `force`d. Raises ValidationError when it cannot be loaded or tests fail."""
     from nlu.runtime import RuntimeLoadError, get_runtime
 
     try:
         get_runtime(Path(version.path))  # refuse a broken folder before calls start using it
     except (RuntimeLoadError, OSError, KeyError, ValueError) as exc:
         raise ValidationError(_("This model version cannot be loaded: %(e)s") % {"e": exc}) from None
+    failures = [] if force or not settings.ACTIVATION_GATE else import_string(settings.ACTIVATION_GATE)(
+        version.bot, version)
+    if failures:
+        key = "message_zh" if (get_language() or "").startswith("zh") else "message_en"
+        raise ValidationError(_("%(n)d conversation test(s) fail with this model: %(first)s") % {
+            "n": len(failures), "first": failures[0][key]})
     ModelVersion.objects.select_for_update().filter(bot_id=version.bot_id, is_active=True).update(is_active=False)
     ModelVersion.objects.filter(pk=version.pk).update(is_active=True, activated_at=timezone.now())
     version.refresh_from_db()
@@ -43,7 +53,7 @@ def do_rollback(bot: Bot) -> ModelVersion:
     target = previous.order_by("-activated_at").first()
     if target is None:
         raise ValidationError(_("There is no earlier version to roll back to."))
-    return do_activate_version(target)
+    return do_activate_version(target, force=True)  # back to a model that was in use: tests do not hold it
 
 
 def get_bot_runtime(bot: Bot):  # noqa: ANN201

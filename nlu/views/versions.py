@@ -41,7 +41,7 @@ def versions_compare(request: HttpRequest, bot: Bot) -> HttpResponse:
 def version_activate(request: HttpRequest, bot: Bot, version: int) -> HttpResponse:
     obj = get_object_or_404(ModelVersion, bot=bot, pk=version)
     try:
-        services.do_activate_version(obj)
+        services.do_activate_version(obj, force=request.POST.get("force") == "1")
         messages.success(request, _("Version %(n)s is now active.") % {"n": obj.number})
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

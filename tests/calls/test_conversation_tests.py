@@ -21,6 +21,7 @@ from nlu.common import with_common_examples
 from nlu.understanding import Understanding
 from salesstudio.models import Job
 from tests.conftest import ROOT, wait_until
+from tests.nlu.conftest import tiny_base, tiny_e5s1, tiny_version  # noqa: F401 — fixtures
 
 DEMO = ROOT / "flows" / "demo"
 CASES = json.loads((DEMO / "tests.json").read_text(encoding="utf-8"))
@@ -185,3 +186,19 @@ def test_publishing_runs_the_tests_and_a_failure_blocks_it_unless_forced_with_a_
         flow_services.do_publish(flow, team["editor"], "  ", force=True)
     forced = flow_services.do_publish(flow, team["editor"], "先上线，明天修", force=True)
     assert forced.number == 3 and forced.note == "Published with 1 failing test(s): 先上线，明天修"
+
+
+@pytest.mark.django_db
+def test_activating_a_model_version_runs_the_tests_with_it(client, team, demo_bot, tiny_version):
+    from nlu.models import ModelVersion
+
+    version = ModelVersion.objects.create(bot=demo_bot, number=1, path=str(tiny_version), metrics={})
+    ConversationTest.objects.create(bot=demo_bot, name="错的", turns=[{"text": "是的", "expect": {"node": "need"}}])
+    client.force_login(team["editor"])
+    url = reverse("nlu:version_activate", kwargs={"ws": team["workspace"].slug, "bot": demo_bot.slug,
+                                                  "version": version.pk})
+    page = client.post(url, follow=True).content.decode()
+    assert "1 conversation test(s) fail with this model" in page and "错的" in page
+    assert not ModelVersion.objects.get(pk=version.pk).is_active
+    client.post(url, {"force": "1"})
+    assert ModelVersion.objects.get(pk=version.pk).is_active

@@ -42,7 +42,10 @@ class Command(BaseCommand):
             raise CommandError(f"training run {run.pk} {run.status}: {run.error}")
         version = run.model_version
         if not no_activate and not version.is_active:
-            services.do_activate_version(version)
+            try:
+                services.do_activate_version(version)
+            except ValidationError as exc:
+                raise CommandError(" ".join(exc.messages)) from None
         intent, slots = run.metrics.get("intent", {}), run.metrics.get("slots", {})
         summary = {"run": run.pk, "version": version.number, "path": version.path, "examples": run.example_count,
                    "accuracy": intent.get("accuracy"), "macro_f1": intent.get("macro_f1"),
