@@ -11,17 +11,14 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from calls.call import CallError, CallSetup
 from calls.calllog import open_call
-from calls.calllog.customers import customer_variables, remembered_values
+from calls.calllog.customers import customer_variables, memory_days, remembered_values
 from calls.models import Call, Customer
-from flows.graph import Settings
 from flows.models import FlowVersion
 from nlu.runtime import RuntimeLoadError, get_runtime
 from nlu.services import active_version, bot_understanding, slot_definitions
 from salesstudio.models import Workspace
 from voice import engines
 from voice.correction import LexiconCorrector, vocabulary
-
-MEMORY_DAYS = Settings().memory_days  # a program compiled without the setting
 
 
 @dataclass
@@ -44,9 +41,8 @@ def prepare_call(workspace: Workspace, bot_slug: str, number: int, *, voice: boo
     setup = CallSetup(program=version.program, slots=slot_definitions(bot), dialect=bot.dialect, voice=bot.dialect,
                       seed=seed, max_utterance_ms=settings.MAX_UTTERANCE_SECONDS * 1000)
     if customer is not None:
-        days = version.program["settings"].get("memory_days", MEMORY_DAYS)
         setup.variables = customer_variables(customer)
-        setup.remembered = remembered_values(customer, bot, days)
+        setup.remembered = remembered_values(customer, bot, memory_days(version.program))
     model_version, model = active_version(bot), None
     if model_version is not None:
         try:

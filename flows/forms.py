@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from flows import conditions
 from flows.checks import ALLOWED_EXITS
-from flows.graph import KIND_FIELDS, MAX_LIST, MAX_TEXT, OUTCOMES, Settings
+from flows.graph import KIND_FIELDS, MAX_LIST, MAX_TEXT, MEMORY_DAYS, OUTCOMES
 
 KIND_LABELS = {"start": _("Start"), "say": _("Say"), "ask": _("Ask"), "branch": _("Listen & branch"),
                "condition": _("Condition"), "transfer": _("Transfer to human"), "end": _("End")}
@@ -147,7 +147,7 @@ class SettingsForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         initial = kwargs.get("initial") or {}
-        kwargs["initial"] = {"memory_days": Settings().memory_days, **initial,
+        kwargs["initial"] = {"memory_days": MEMORY_DAYS, **initial,
                              "variables": "，".join(initial.get("variables") or [])}
         super().__init__(*args, **kwargs)
         self.fields["confidence_threshold"].widget.attrs["step"] = "0.05"
@@ -155,7 +155,7 @@ class SettingsForm(forms.Form):
 
     def clean_memory_days(self) -> int:
         days = self.cleaned_data["memory_days"]
-        return Settings().memory_days if days is None else days
+        return MEMORY_DAYS if days is None else days
 
     def clean_variables(self) -> list[str]:
         return list(dict.fromkeys(name for name in _SPLIT.split(self.cleaned_data["variables"]) if name))

@@ -51,13 +51,16 @@ class GraphError(ValueError):
         self.message_zh = message_zh
 
 
+MEMORY_DAYS = 90  # how long a customer's earlier answers are remembered in their next calls, by default
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     confidence_threshold: float = 0.5
     max_retries: int = 2
     silence_timeout_ms: int = 5000
     variables: tuple[str, ...] = ()  # customer variables scripts may say, e.g. {客户姓名}
-    memory_days: int = 90  # how long a customer's earlier answers are remembered in their next calls (MEMORY_DAYS)
+    memory_days: int = MEMORY_DAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +326,7 @@ def settings_to_json(settings: Settings) -> dict:
             "silence_timeout_ms": settings.silence_timeout_ms}
     if settings.variables:
         data["variables"] = list(settings.variables)
-    if settings.memory_days != Settings().memory_days:
+    if settings.memory_days != MEMORY_DAYS:
         data["memory_days"] = settings.memory_days
     return data
 

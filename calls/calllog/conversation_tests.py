@@ -54,21 +54,11 @@ def run_suite(bot: Bot, *, flow_version: FlowVersion | None = None, model_versio
     flow_version = flow_version or FlowVersion.objects.filter(flow__bot=bot).order_by("-number").first()
     if flow_version is None or not flow_version.program:
         raise ValidationError(_("Publish the flow first: tests run against a published version."))
-    model = _loaded(model_version := model_version or active_version(bot))
-    model_version = model_version if model is not None else None
-    slots, nlu = slot_definitions(bot), bot_understanding(bot, model)
-    intents, rules = list(bot.intents.values_list("name", flat=True)), rules_for(bot)
-    cases = list(bot.conversation_tests.all())
-    results = []
-    for index, test in enumerate(cases):
-        result = testing.run_case(test.as_case(), flow_version.program, slots=slots, nlu=nlu, intents=intents,
-                                  rules=rules)
-        results.append((test, result))
-        if progress is not None:
-            progress((index + 1) / len(cases), test.name)
+    model_version = model_version or active_version(bot)
+    results, loaded = _play(bot, flow_version.program, model_version, progress)
     covered = testing.coverage(flow_version.program, [r for _, r in results])
     return TestRun.objects.create(
-        bot=bot, flow_version=flow_version, model_version=model_version,
+        bot=bot, flow_version=flow_version, model_version=model_version if loaded else None,
         passed=sum(r.passed for _, r in results), failed=sum(not r.passed and not r.stale for _, r in results),
         stale=sum(bool(r.stale) for _, r in results), coverage=covered,
         results=[{"test": t.pk, "name": r.name, "passed": r.passed, "stale": r.stale, "outcome": r.outcome,
@@ -76,9 +66,34 @@ def run_suite(bot: Bot, *, flow_version: FlowVersion | None = None, model_versio
                  for t, r in results])
 
 
+def _play(bot: Bot, program: dict, version: ModelVersion | None,
+          progress: Progress | None = None) -> tuple[list[tuple[ConversationTest, testing.CaseResult]], bool]:
+    """Every test of `bot` played on `program` with the bot's understanding and `version`'s model; whether the
+    model loaded (without it the examples and the lexicon answer)."""
+    model = _loaded(version)
+    slots, nlu, rules = slot_definitions(bot), bot_understanding(bot, model), rules_for(bot)
+    intents = list(bot.intents.values_list("name", flat=True))
+    tests, results = list(bot.conversation_tests.all()), []
+    for index, test in enumerate(tests):
+        results.append((test, testing.run_case(test.as_case(), program, slots=slots, nlu=nlu, intents=intents,
+                                               rules=rules)))
+        if progress is not None:
+            progress((index + 1) / len(tests), test.name)
+    return results, model is not None
+
+
 FIELDS = {"intent": ("intent", "意图"), "slots": ("slot values", "槽位值"), "node": ("node", "节点"),
           "says": ("the bot says", "机器人说的话"), "outcome": ("outcome", "通话结果"),
           "grade": ("lead grade", "意向等级"), "ended": ("the call had ended", "通话已结束")}
+
+
+def shown_difference(difference: dict, titles: dict[str, str], *, zh: bool) -> dict:
+    """A stored difference as people read it: the field in words (Chinese or English), nodes by title."""
+    expected, got = difference["expected"], difference["got"]
+    if difference["field"] == "node":
+        expected, got = titles.get(expected, expected), titles.get(got, got)
+    en, zh_label = FIELDS.get(difference["field"], (difference["field"], difference["field"]))
+    return {**difference, "label": zh_label if zh else en, "expected": expected, "got": got}
 
 
 def publish_gate(bot: Bot, program: dict) -> list[dict]:
@@ -94,29 +109,23 @@ def activation_gate(bot: Bot, model_version: ModelVersion) -> list[dict]:
 
 def _failures(bot: Bot, program: dict, version: ModelVersion | None) -> list[dict]:
     """One diagnostic per failing or stale test, in both languages, as the flow editor shows compile errors."""
-    tests = list(bot.conversation_tests.all())
-    if not tests:
-        return []
-    slots, nlu, rules = slot_definitions(bot), bot_understanding(bot, _loaded(version)), rules_for(bot)
-    intents = list(bot.intents.values_list("name", flat=True))
-    titles = node_titles(program)
-    failures = []
-    for test in tests:
-        result = testing.run_case(test.as_case(), program, slots=slots, nlu=nlu, intents=intents, rules=rules)
+    titles, failures = node_titles(program), []
+    for test, result in _play(bot, program, version)[0]:
         if result.stale:
             failures.append({"message_en": f"Test “{test.name}” names what the bot no longer has: "
                                            f"{', '.join(result.stale)}",
                              "message_zh": f"测试用例“{test.name}”引用了机器人已没有的内容：{'、'.join(result.stale)}",
                              "node_id": None, "edge_id": None})
         elif not result.passed:
-            d = result.differences[0]
-            expected, got = (titles.get(d.expected, d.expected), titles.get(d.got, d.got)) if d.field == "node" else (
-                d.expected, d.got)
-            en, zh = FIELDS.get(d.field, (d.field, d.field))
-            where_en, where_zh = (f"turn {d.turn}", f"第 {d.turn} 轮") if d.turn else ("at the end", "结束时")
-            failures.append({"message_en": f"Test “{test.name}”, {where_en}, {en}: expected {expected}, got {got}",
-                             "message_zh": f"测试用例“{test.name}”{where_zh} · {zh}：期望 {expected}，实际 {got}",
-                             "node_id": d.got if d.field == "node" else None, "edge_id": None})
+            d = asdict(result.differences[0])
+            en, zh = shown_difference(d, titles, zh=False), shown_difference(d, titles, zh=True)
+            where_en, where_zh = (f"turn {d['turn']}", f"第 {d['turn']} 轮") if d["turn"] else ("at the end", "结束时")
+            failures.append({
+                "message_en": f"Test “{test.name}”, {where_en}, {en['label']}: expected {en['expected']}, "
+                              f"got {en['got']}",
+                "message_zh": f"测试用例“{test.name}”{where_zh} · {zh['label']}：期望 {zh['expected']}，"
+                              f"实际 {zh['got']}",
+                "node_id": d["got"] if d["field"] == "node" else None, "edge_id": None})
     return failures
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from calls.customers import TableError, read_customers
 from calls.models import Call, Customer, Turn
+from flows.graph import MEMORY_DAYS
 from nlu.importing.table import safe_cell
 from nlu.normalize import parse_phone
 from salesstudio.models import Bot, Workspace
@@ -108,6 +109,11 @@ def export_customers_csv(customers: QuerySet[Customer]) -> str:
     for c in rows:
         writer.writerow([safe_cell(v) for v in (c.name, c.phone, c.company, *(c.variables.get(n, "") for n in extra))])
     return out.getvalue()
+
+
+def memory_days(program: dict | None) -> int:
+    """The memory period a compiled flow sets (programs compiled before it existed: the default)."""
+    return ((program or {}).get("settings") or {}).get("memory_days", MEMORY_DAYS)
 
 
 def remembered_values(customer: Customer, bot: Bot, days: int, *, limit: int = 20) -> dict[str, dict]:

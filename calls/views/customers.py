@@ -69,15 +69,12 @@ def customer(request: HttpRequest, customer: int) -> HttpResponse:
         return redirect("customers:customer", ws=request.workspace.slug, customer=person.pk)
     calls = person.calls.select_related("bot").order_by("-started_at")[:100]
     bots = list(request.workspace.bots.order_by("name"))
-    memory = [(bot, services.remembered_values(person, bot, _memory_days(bot))) for bot in bots]
+    latest = {bot.pk: FlowVersion.objects.filter(flow__bot=bot).order_by("-number").values_list(
+        "program", flat=True).first() for bot in bots}
+    memory = [(bot, services.remembered_values(person, bot, services.memory_days(latest[bot.pk]))) for bot in bots]
     return render(request, "calls/customer.html", {"customer": person, "form": form, "calls": calls,
                                                    "memory": [(b, m) for b, m in memory if m], "bots": bots,
                                                    "variables": services.customer_variables(person)})
-
-
-def _memory_days(bot) -> int:  # noqa: ANN001
-    latest = FlowVersion.objects.filter(flow__bot=bot).order_by("-number").values_list("program", flat=True).first()
-    return ((latest or {}).get("settings") or {}).get("memory_days", 90)
 
 
 @require_http_methods(["POST"])

@@ -7,10 +7,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from calls.calllog.conversation_tests import do_save_call_as_test
+from calls.calllog.conversation_tests import do_save_call_as_test, shown_difference
 from calls.forms import TestTurnsForm
 from calls.models import Call, ConversationTest
 from flows.compiler import node_titles
@@ -40,15 +41,8 @@ def tests(request: HttpRequest, bot: Bot) -> HttpResponse:
 
 def _shown(result: dict, titles: dict[str, str]) -> dict:
     """A stored result as the page says it: what differed in words, nodes by title."""
-    labels = {"intent": _("intent"), "slots": _("slot values"), "node": _("node"), "says": _("the bot says"),
-              "outcome": _("outcome"), "grade": _("lead grade"), "ended": _("the call had ended")}
-    differences = []
-    for d in result["differences"]:
-        expected, got = d["expected"], d["got"]
-        if d["field"] == "node":
-            expected, got = titles.get(expected, expected), titles.get(got, got)
-        differences.append({**d, "label": labels.get(d["field"], d["field"]), "expected": expected, "got": got})
-    return {**result, "differences": differences}
+    zh = (get_language() or "").startswith("zh")
+    return {**result, "differences": [shown_difference(d, titles, zh=zh) for d in result["differences"]]}
 
 
 @require_http_methods(["GET"])
