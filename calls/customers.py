@@ -9,11 +9,10 @@ as the text they were.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 
-from nlu.importing.table import unescape_cell
+from nlu.importing.table import decode_table, unescape_cell
 from nlu.normalize import parse_phone
 
 MAX_ROWS = 50_000
@@ -83,18 +82,10 @@ def read_customers(data: bytes, filename: str) -> Table:
 
 
 def _csv(data: bytes):  # noqa: ANN202 — an iterator of rows
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise TableError("encoding")
-    if "\0" in text:
-        raise TableError("encoding")
-    sample = text[:4096]
-    return csv.reader(io.StringIO(text, newline=""), delimiter="\t" if sample.count("\t") > sample.count(",") else ",")
+    try:
+        return decode_table(data)
+    except ValueError:
+        raise TableError("encoding") from None
 
 
 def _xlsx(data: bytes):  # noqa: ANN202

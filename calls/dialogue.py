@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from calls.turns import TurnRecord, describe_turn, ms_since
 from flows import runtime
 from nlu import dst, lexicon
+from nlu.knowledge import KnowledgeIndex, Match, cached_index
 
 
 class Nlu(Protocol):
@@ -55,6 +56,7 @@ class Dialogue:
         self.last_prompt = ""  # the bot's last words: the NLU's context
         self.index = -1
         self.ended = False
+        self._knowledge: KnowledgeIndex | None = None
 
     def start(self) -> Step:
         """Run the flow from its start node to the first node that listens (turn 0)."""
@@ -76,6 +78,7 @@ class Dialogue:
         """What the caller said: the NLU's intent and spans, the tracked slots, one flow step."""
         began = time.perf_counter()
         prediction = self.predict(text)
+        match = self.match_knowledge(text)
         tracked = dst.update(self.dst_state, {**prediction, "text": text, "slot_types": self.slots,
                                               "asked_slots": (self.listen or {}).get("expected_slots", [])})
         nlu_ms = ms_since(began)
@@ -84,12 +87,16 @@ class Dialogue:
                  "slots": {k: _runtime_value(v) for k, v in dst.slot_values(tracked).items()}}
         if prediction["intent"] is not None:
             event["confidence"] = min(max(float(prediction["confidence"]), 0.0), 1.0)
+        if match is not None and match.matched:
+            event["knowledge"] = match.question
         after, actions = runtime.step(self.program, before, event, trace=trace)
         self.dst_state = tracked
         heard = {"type": "user", "text": text, "intent": prediction["intent"],
                  "confidence": prediction.get("confidence") or 0.0}
         done = self._record(heard, before, after, actions, trace, {"nlu": nlu_ms, "flow": ms_since(began)})
         done.record.top_intents = [[r["intent"], round(r["confidence"], 4)] for r in prediction.get("ranking", [])[:3]]
+        done.record.knowledge_score = round(match.score, 4) if match is not None else None
+        prediction["knowledge"] = match.to_json() if match is not None else None
         done.prediction = prediction
         return done
 
@@ -100,6 +107,17 @@ class Dialogue:
             return {"intent": None, "confidence": None, "ranking": [],
                     "spans": lexicon.extract(text, list(self.slots.values()))}
         return self.nlu.predict(text, self.last_prompt or None)
+
+    def match_knowledge(self, text: str) -> Match | None:
+        """The knowledge-base entry nearest to `text` (None when the program has no knowledge base), which must be
+        nearer than the understanding's intent examples. The index is built on first use, off the event loop:
+        encoding a bot's phrasings and examples takes seconds the first time in a process."""
+        knowledge = self.program.get("knowledge")
+        if not knowledge:
+            return None
+        if self._knowledge is None:
+            self._knowledge = cached_index(knowledge, getattr(self.nlu, "texts", ()))
+        return self._knowledge.match(text)
 
     def _record(self, event: dict | None, before: dict | None, after: dict, actions: list[dict], trace: list[str],
                 timings: dict[str, int]) -> Step:

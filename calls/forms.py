@@ -1,4 +1,5 @@
-"""Forms of the calls app: the lead-grading rules and the CRM webhook."""
+"""Forms of the calls app: the lead-grading rules, the CRM webhook, customers, conversation tests and the knowledge
+base."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from django import forms
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
+from calls.calllog.knowledge import problem_message
 from calls.crm import SCHEMES
 from calls.grading import GradingRules
 from calls.models import OUTCOME_TONES, ConversationTest, CrmWebhook, Customer
+from nlu import knowledge
+from nlu.models import KnowledgeAfter, KnowledgeEntry
 
 LISTS = ("interest_intents", "yes_intents", "refusal_intents", "deal_outcomes")
 NUMBERS = ("a_min_interest", "b_max_refusals", "c_min_refusals", "c_max_user_turns")
@@ -180,3 +184,44 @@ class TestTurnsForm(forms.Form):
         test.turns = self.cleaned_data["turns"]
         test.save()
         return test
+
+
+class KnowledgeEntryForm(forms.Form):
+    """One knowledge-base entry; `cleaned_data["entry"]` is the `nlu.knowledge.Entry` it describes."""
+
+    question = forms.CharField(label=_("Question"), max_length=200, widget=forms.TextInput(
+        attrs={"class": "form-control", "autocomplete": "off"}))
+    phrasings = forms.CharField(label=_("Other ways of asking"), required=False, widget=forms.Textarea(
+        attrs={"rows": 5, "class": "form-control"}),
+        help_text=_("One per line. Write how customers really ask, in their own words and dialects."))
+    answers = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+                              help_text=_("One variant per line; {slot} and {variable} placeholders are filled in."))
+    after = forms.ChoiceField(label=_("After the answer"), choices=KnowledgeAfter.choices,
+                              widget=forms.Select(attrs={"class": "form-select"}))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            data["entry"] = knowledge.clean_entry(data["question"], data["phrasings"].splitlines(),
+                                                  data["answers"].splitlines(), data["after"])
+        except knowledge.KnowledgeError as error:
+            raise forms.ValidationError(problem_message(error)) from None
+        return data
+
+    @classmethod
+    def for_entry(cls, entry: KnowledgeEntry, data: dict | None = None) -> KnowledgeEntryForm:
+        return cls(data, initial={"question": entry.question, "phrasings": "\n".join(entry.phrasings),
+                                  "answers": "\n".join(entry.answers), "after": entry.after})
+
+
+class KnowledgeImportForm(forms.Form):
+    file = forms.FileField(label=_("Knowledge base (CSV)"), widget=forms.ClearableFileInput(
+        attrs={"accept": ".csv,.tsv,.txt", "class": "form-control"}))
+
+
+class KnowledgeThresholdForm(forms.Form):
+    threshold = forms.FloatField(label=_("Matching threshold"), min_value=0.0, max_value=0.5, widget=forms.NumberInput(
+        attrs={"class": "form-control", "step": "0.005"}),
+        help_text=_("Higher answers fewer questions, and more surely the right ones."))

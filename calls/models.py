@@ -128,6 +128,8 @@ class Turn(models.Model):
     slots = models.JSONField(default=dict)
     changed_slots = models.JSONField(default=dict)
     bot_text = models.TextField(_("bot said"), blank=True)
+    knowledge = models.CharField(_("knowledge-base answer"), max_length=200, blank=True)  # the entry's question
+    knowledge_score = models.FloatField(null=True, blank=True)  # the best entry's score, matched or not
     no_match = models.BooleanField(default=False)
     silence = models.BooleanField(default=False)
     barge_in = models.BooleanField(default=False)

@@ -44,6 +44,8 @@ class TurnRecord:
     end_node: str = ""
     completed: bool = False
     remembered: dict[str, str] = dataclasses.field(default_factory=dict)  # slot → date of the call it is from
+    knowledge: str = ""  # the question of the knowledge-base entry the bot answered
+    knowledge_score: float | None = None  # how well the best entry matched, answered or not
 
 
 def describe_turn(program: dict, index: int, event: dict | None, before: dict | None, after: dict,
@@ -66,7 +68,8 @@ def describe_turn(program: dict, index: int, event: dict | None, before: dict | 
         slots=dict(after["slots"]), changed_slots=changed,
         bot_text="".join(a.get("text", "") for a in actions if a["type"] in ("say", "transfer")),
         no_match=failed and kind == "user", silence=kind == "silence", barge_in=kind == "barge_in",
-        remembered={slot: entry.get("date", "") for slot, entry in after.get("remembered", {}).items()})
+        remembered={slot: entry.get("date", "") for slot, entry in after.get("remembered", {}).items()},
+        knowledge=next((a["knowledge"] for a in actions if a.get("knowledge")), ""))
     if kind == "user":
         record.user_text = event.get("text", "")
         record.intent = event.get("intent") or ""
@@ -105,7 +108,8 @@ def turn_events(record: TurnRecord, listen: dict | None, prediction: dict | None
     spoke), where the flow went (and how it now listens), the slots, and what the bot says."""
     events = [] if prediction is None else [
         {"type": "nlu", "source": nlu_name, "intent": prediction["intent"], "confidence": prediction.get("confidence"),
-         "top": record.top_intents, "spans": prediction.get("spans", [])}]
+         "top": record.top_intents, "spans": prediction.get("spans", []),
+         "knowledge": prediction.get("knowledge") and {**prediction["knowledge"], "answered": bool(record.knowledge)}}]
     events += [{"type": "node", "turn": record.index, "event": record.event, "node": record.node, "path": record.path,
                "listen": listen and {k: listen[k] for k in ("barge_in", "silence_timeout_ms", "expected_slots")}},
               {"type": "state", "turn": record.index, "slots": record.slots, "changed": record.changed_slots,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from calls.views import analytics, calls, crm, grading, tester, tests
+from calls.views import analytics, calls, crm, grading, knowledge, tester, tests
 
 app_name = "calls"
 urlpatterns = [
@@ -23,6 +23,13 @@ urlpatterns = [
     path("tests/jobs/<int:job>/", tests.tests_job, name="tests_job"),
     path("tests/<int:test>/", tests.test_edit, name="test_edit"),
     path("tests/<int:test>/delete/", tests.test_delete, name="test_delete"),
+    path("knowledge/", knowledge.knowledge, name="knowledge"),
+    path("knowledge/<int:entry>/", knowledge.knowledge_entry, name="knowledge_entry"),
+    path("knowledge/<int:entry>/delete/", knowledge.knowledge_delete, name="knowledge_delete"),
+    path("knowledge/phrasing/", knowledge.knowledge_add_phrasing, name="knowledge_add_phrasing"),
+    path("knowledge/import/", knowledge.knowledge_import, name="knowledge_import"),
+    path("knowledge/export.csv", knowledge.knowledge_export, name="knowledge_export"),
+    path("knowledge/threshold/", knowledge.threshold, name="knowledge_threshold"),
     path("analytics/", analytics.dashboard, name="dashboard"),
     path("analytics/funnel/", analytics.funnel_canvas, name="funnel_canvas"),
     path("analytics/compare/", analytics.compare, name="compare"),

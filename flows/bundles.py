@@ -1,7 +1,9 @@
 """Bot bundles: one JSON document holding a bot's language data and flow, for export, import and the demo bot.
 
 Format 1: {"format": 1, "bot": {"name", "slug", "dialect", "description"}, "intents": [...], "slots": [...],
-"examples": [{"text", "intent", "spans": [...]}], "flow": {graph}}. The demo bot ships as two files in `demo/`.
+"examples": [{"text", "intent", "spans": [...]}], "knowledge"?: {"threshold", "entries": [{"question", "phrasings",
+"answers", "after"}]}, "flow": {graph}}. The demo bot ships as files in `demo/` (its knowledge base as the CSV a manager
+would import).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from flows import services as flow_services
 from flows.models import Flow
-from nlu.models import Intent, Slot, SlotType, TrainingExample
+from nlu import knowledge
+from nlu.models import Intent, KnowledgeEntry, KnowledgeSettings, Slot, SlotType, TrainingExample, knowledge_threshold
 from salesstudio.jobs import Progress
 from salesstudio.models import Bot, Dialect, Job, Workspace
 from salesstudio.services import unique_slug
@@ -29,7 +32,9 @@ FORMAT = 1
 def load_demo_bundle() -> dict[str, Any]:
     nlu = json.loads((DEMO_DIR / "nlu.json").read_text(encoding="utf-8"))
     flow = json.loads((DEMO_DIR / "flow.json").read_text(encoding="utf-8"))
-    return {"format": FORMAT, **nlu, "flow": flow}
+    entries = knowledge.read_csv((DEMO_DIR / "knowledge.csv").read_bytes()).entries
+    return {"format": FORMAT, **nlu, "flow": flow,
+            "knowledge": {"threshold": knowledge.DEFAULT_THRESHOLD, "entries": [e.to_json() for e in entries]}}
 
 
 def check_bundle(data: Any) -> None:
@@ -49,10 +54,32 @@ def check_bundle(data: Any) -> None:
     for n, example in enumerate(data.get("examples", [])):
         if not isinstance(example, dict) or example.get("intent") not in intents:
             problems.append(_("Example %(n)d names an unknown intent.") % {"n": n + 1})
+    problems += _knowledge_problems(data.get("knowledge") or {})
     if not isinstance(data.get("flow", {}), dict):
         problems.append(_("The flow must be an object."))
     if problems:
         raise ValidationError(problems)
+
+
+def _knowledge_problems(data: Any) -> list[str]:
+    entries = data.get("entries", []) if isinstance(data, dict) else None
+    threshold = data.get("threshold", knowledge.DEFAULT_THRESHOLD) if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not isinstance(threshold, int | float) or not 0 <= threshold <= 0.5:
+        return [_("The knowledge base must be {threshold, entries}.")]
+    problems = []
+    for n, entry in enumerate(entries):
+        try:
+            _entry(entry)
+        except (knowledge.KnowledgeError, TypeError, AttributeError, KeyError):
+            problems.append(_("Knowledge-base question %(n)d is incomplete.") % {"n": n + 1})
+    return problems
+
+
+def _entry(item: dict) -> knowledge.Entry:
+    if not all(isinstance(t, str) for t in [item["question"], *item.get("phrasings", []), *item["answers"]]):
+        raise TypeError("texts must be strings")
+    return knowledge.clean_entry(item["question"], item.get("phrasings", []), item["answers"],
+                                 item.get("after", "return"))
 
 
 @transaction.atomic
@@ -84,9 +111,21 @@ def do_import_bot(workspace: Workspace, data: dict[str, Any], user: AbstractBase
                         context=e.get("context", ""), source="imported", created_by=user)
         for e in data.get("examples", [])
     )
+    _import_knowledge(bot, data.get("knowledge") or {})
     flow = Flow.objects.create(bot=bot, graph=data.get("flow", {}), updated_by=user)
     _publish_if_it_compiles(flow, user)
     return bot
+
+
+def _import_knowledge(bot: Bot, data: dict) -> None:
+    entries = {}
+    for item in data.get("entries", []):
+        entry = _entry(item)
+        entries[entry.question] = entry  # a repeated question: the later one wins, as in a CSV import
+    KnowledgeEntry.objects.bulk_create(KnowledgeEntry(bot=bot, question=e.question, phrasings=e.phrasings,
+                                                      answers=e.answers, after=e.after) for e in entries.values())
+    if "threshold" in data:
+        KnowledgeSettings.objects.create(bot=bot, threshold=float(data["threshold"]))
 
 
 def _publish_if_it_compiles(flow: Flow, user: AbstractBaseUser | None) -> None:
@@ -117,6 +156,9 @@ def export_bot(bot: Bot) -> dict[str, Any]:
             {"text": e.text, "intent": e.intent.name, "spans": e.spans, "context": e.context}
             for e in bot.examples.select_related("intent").order_by("id")
         ],
+        "knowledge": {"threshold": knowledge_threshold(bot), "entries": [
+            {"question": e.question, "phrasings": e.phrasings, "answers": e.answers, "after": e.after}
+            for e in bot.knowledge.order_by("id")]},
         "flow": flow.graph if flow else {},
     }
 

@@ -26,12 +26,13 @@ TEXT_FIELDS = ("texts", "prompts", "reprompts")
 
 @dataclass(frozen=True, slots=True)
 class BotSchema:
-    """The bot's intents (name → is_global), slots (name → type), in definition order, and the default replies of
-    its global intents (name → text)."""
+    """The bot's intents (name → is_global), slots (name → type), in definition order, the default replies of
+    its global intents (name → text) and its knowledge base."""
 
     intents: dict[str, bool] = field(default_factory=dict)
     slots: dict[str, str] = field(default_factory=dict)
     replies: dict[str, str] = field(default_factory=dict)
+    knowledge: dict = field(default_factory=dict)  # {"threshold", "entries"} (`nlu.knowledge`), {} without entries
 
 
 @dataclass

@@ -8,7 +8,9 @@ Program (format 1)::
      "nodes": {id: {"id", "kind", "title", <kind fields>, "exits": {...}}},
      "global_intents": {intent: node id},            # intent edges leaving the start node
      "slots": [{"name", "type"}], "intents": [{"name", "is_global"}],
-     "replies": {intent: text}}                      # only when some global intent has a default reply
+     "replies": {intent: text},                      # only when some global intent has a default reply
+     "knowledge": {"threshold": float, "entries": [{"question", "phrasings", "answers", "after"}]}}
+                                                     # only when the bot has a knowledge base (`nlu.knowledge`)
 
 Kind fields and exits (targets are node ids, or None when the exit is absent):
     start      exits {"next"}
@@ -78,7 +80,32 @@ def parse_schema(data: Any) -> BotSchema:
             raise SchemaError(f"schema.intents.{item['name']}.reply", "must be a string", "必须是字符串")
         if reply.strip() and intents[item["name"]]:
             replies[item["name"]] = reply.strip()
-    return BotSchema(intents=intents, slots=slots, replies=replies)
+    return BotSchema(intents=intents, slots=slots, replies=replies, knowledge=_knowledge(data.get("knowledge")))
+
+
+def _knowledge(data: Any) -> dict:
+    """The knowledge base as the runtime reads it; checked for shape only (the bot's records validated the texts)."""
+    if not data:
+        return {}
+    entries = data.get("entries") if isinstance(data, dict) else None
+    threshold = data.get("threshold") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not isinstance(threshold, int | float) or isinstance(threshold, bool):
+        raise SchemaError("schema.knowledge", "must be {threshold, entries}", "必须包含 threshold 和 entries")
+    for index, entry in enumerate(entries):
+        path = f"schema.knowledge.entries[{index}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("question"), str) or entry.get(
+                "after", "return") not in ("return", "transfer", "end"):
+            raise SchemaError(path, "must have a question and a known after", "必须有问题和回答后的动作")
+        for key in ("phrasings", "answers"):
+            if not isinstance(entry.get(key), list) or not all(isinstance(t, str) for t in entry[key]):
+                raise SchemaError(f"{path}.{key}", "must be a list of strings", "必须是字符串列表")
+        if not entry["answers"]:
+            raise SchemaError(f"{path}.answers", "must not be empty", "不能为空")
+    if not entries:
+        return {}
+    return {"threshold": float(threshold), "entries": [
+        {"question": e["question"], "phrasings": list(e["phrasings"]), "answers": list(e["answers"]),
+         "after": e.get("after", "return")} for e in entries]}
 
 
 def _named_items(data: dict, key: str) -> list[dict]:
@@ -121,6 +148,8 @@ def compile_flow(graph: Graph | dict, schema: BotSchema | dict) -> CompileResult
     }
     if schema.replies:  # programs without replies keep the shape (and checksum) they always had
         program["replies"] = dict(schema.replies)
+    if schema.knowledge:
+        program["knowledge"] = schema.knowledge
     program["checksum"] = checksum(program)
     return CompileResult(program, errors, warnings)
 

@@ -11,17 +11,21 @@ the slot values the customer gave in earlier calls (`remembered`: they fill `slo
 `remembered(扬程)` holds until the caller states a different value, which replaces the remembered one).
 
 Events: {"type": "user", "text": str, "intent"?: str | None, "confidence"?: float (default 1.0),
-"slots"?: {name: str | int | float | None}} — the DST's complete slot values after the turn, replacing the previous
-ones (None or "" = unset; without "slots" the values are kept) — {"type": "silence"}, {"type": "barge_in"} (the pipeline
+"slots"?: {name: str | int | float | None}, "knowledge"?: str} — the DST's complete slot values after the turn,
+replacing the previous ones (None or "" = unset; without "slots" the values are kept), and the question of the
+knowledge-base entry the utterance matched (`nlu.knowledge`) — {"type": "silence"}, {"type": "barge_in"} (the pipeline
 already knows from the listen action whether to stop the audio, so the runtime changes nothing) and {"type": "hangup"}.
 
-Actions: {"type": "say", "text", "node"}, {"type": "listen", "node", "barge_in", "silence_timeout_ms", "hot_words",
+Actions: {"type": "say", "text", "node", "knowledge"?: the entry's question when the text is its answer},
+{"type": "listen", "node", "barge_in", "silence_timeout_ms", "hot_words",
 "expected_slots"}, {"type": "transfer", "node", "text"?, "queue"?}, {"type": "end", "node", "outcome"}.
 
 Between steps the call always rests on a listening node (ask or branch) or has ended. On a user turn: an intent
 below the confidence threshold counts as none; the node's own intent edge wins, then a global intent's edge, then (ask)
-all slots filled → "filled" exit, then a global intent's default reply (the bot says it and asks the node's question
-again, staying where it was); anything else, and every silence, is a failed turn. A failed turn at a branch follows its
+all slots filled → "filled" exit, then a matched knowledge-base entry (the bot says its answer, then asks the node's
+question again, or transfers, or ends the call as 回访, as the entry says), then a global intent's default reply (the
+bot says it and asks the node's question again, staying where it was); anything else, and every silence, is a failed
+turn. A failed turn at a branch follows its
 no_match / silence exit, else (no_match only) its default exit, else re-prompts; at an ask it re-prompts. Failed turns
 count per node over the whole call; once they exceed max_retries the node's fallback (ask) or default (branch) exit is
 taken, or the call ends with outcome 回访. An ask whose slots are all filled when entered is passed without asking.
@@ -38,7 +42,7 @@ from flows.graph import TEMPLATE
 HANGUP_OUTCOME = "挂断"
 TRANSFER_OUTCOME = "转人工"
 GIVE_UP_OUTCOME = "回访"
-_EVENT_FIELDS = {"user": {"type", "text", "intent", "confidence", "slots"}, "silence": {"type"},
+_EVENT_FIELDS = {"user": {"type", "text", "intent", "confidence", "slots", "knowledge"}, "silence": {"type"},
                  "barge_in": {"type"}, "hangup": {"type"}}
 _MASK = (1 << 64) - 1
 
@@ -133,6 +137,8 @@ def _validate_user_event(event: dict) -> None:
         raise EventError("a user event needs a text string")
     if event.get("intent") is not None and not isinstance(event["intent"], str):
         raise EventError("intent must be a string or null")
+    if event.get("knowledge") is not None and not isinstance(event["knowledge"], str):
+        raise EventError("knowledge must be a string or null")
     confidence = event.get("confidence", 1.0)
     if not _is_number(confidence) or not 0 <= confidence <= 1:
         raise EventError("confidence must be a number between 0 and 1")
@@ -167,12 +173,35 @@ def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[
     if target is not None:
         _enter(program, state, target, actions, trace)
         return
+    entry = _knowledge_entry(program, event.get("knowledge"))
+    if entry is not None:
+        _answer(state, node, entry, actions)
+        return
     reply = program.get("replies", {}).get(intent) if intent else None
     if reply is not None:  # answer, then ask the pending question again: the call stays where it was
         actions.append({"type": "say", "text": _render(state, [reply]), "node": node["id"]})
         _prompt(state, node, actions, retry=False)
         return
     _fail_turn(program, state, node, "no_match", actions, trace)
+
+
+def _knowledge_entry(program: dict, question: str | None) -> dict | None:
+    if not question:
+        return None
+    return next((e for e in program.get("knowledge", {}).get("entries", ()) if e["question"] == question), None)
+
+
+def _answer(state: dict, node: dict, entry: dict, actions: list[dict]) -> None:
+    """Say a knowledge-base answer at the listening `node`, then do what the entry says."""
+    actions.append({"type": "say", "text": _render(state, entry["answers"]), "node": node["id"],
+                    "knowledge": entry["question"]})
+    if entry["after"] == "transfer":
+        actions.append({"type": "transfer", "node": node["id"]})
+        state["ended"], state["outcome"] = True, TRANSFER_OUTCOME
+    elif entry["after"] == "end":
+        _finish(state, node["id"], GIVE_UP_OUTCOME, actions)
+    else:
+        _prompt(state, node, actions, retry=False)
 
 
 def _fail_turn(program: dict, state: dict, node: dict, reason: str, actions: list[dict],

@@ -35,6 +35,7 @@ from flows.signals import flow_published
 from nlu import jsonguard
 from nlu.forms import json_error
 from nlu.jsonguard import UnsafeJson
+from nlu.models import knowledge_threshold
 from salesstudio.models import Bot
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -90,11 +91,16 @@ def draft_graph(flow: Flow) -> dict:
 
 
 def bot_schema(bot: Bot) -> dict:
-    """The compiler's view of the bot: its intents and slots, in definition order."""
-    return {
+    """The compiler's view of the bot: its intents and slots, in definition order, and its knowledge base."""
+    schema = {
         "intents": [{"name": i.name, "is_global": i.is_global, "reply": i.reply} for i in bot.intents.order_by("id")],
         "slots": [{"name": s.name, "type": s.type} for s in bot.slots.order_by("id")],
     }
+    entries = [{"question": e.question, "phrasings": e.phrasings, "answers": e.answers, "after": e.after}
+               for e in bot.knowledge.order_by("id")]
+    if entries:
+        schema["knowledge"] = {"threshold": knowledge_threshold(bot), "entries": entries}
+    return schema
 
 
 def graph_error_message(error: GraphError) -> str:

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from nlu.knowledge import DEFAULT_THRESHOLD
+
 
 class Intent(models.Model):
     bot = models.ForeignKey("salesstudio.Bot", on_delete=models.CASCADE, related_name="intents")
@@ -161,6 +163,42 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bot} v{self.number}"
+
+
+class KnowledgeAfter(models.TextChoices):
+    RETURN = "return", _("Return to the pending question")
+    TRANSFER = "transfer", _("Transfer to a person")
+    END = "end", _("End the call")
+
+
+class KnowledgeEntry(models.Model):
+    """A question the bot answers anywhere in a call (`nlu.knowledge`); compiled into each published flow version."""
+
+    bot = models.ForeignKey("salesstudio.Bot", on_delete=models.CASCADE, related_name="knowledge")
+    question = models.CharField(_("question"), max_length=200)
+    phrasings = models.JSONField(_("other ways of asking"), default=list, blank=True)
+    answers = models.JSONField(_("answer"), default=list)  # variants, like a node's scripts
+    after = models.CharField(_("after the answer"), max_length=10, choices=KnowledgeAfter.choices,
+                             default=KnowledgeAfter.RETURN)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bot", "question"], name="knowledge_question_unique_in_bot")]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class KnowledgeSettings(models.Model):
+    bot = models.OneToOneField("salesstudio.Bot", on_delete=models.CASCADE, related_name="knowledge_settings")
+    threshold = models.FloatField(_("matching threshold"), default=DEFAULT_THRESHOLD)
+
+
+def knowledge_threshold(bot) -> float:  # noqa: ANN001 — a salesstudio.Bot
+    """The bot's knowledge-base matching threshold (`nlu.knowledge.DEFAULT_THRESHOLD` until a manager sets one)."""
+    found = KnowledgeSettings.objects.filter(bot=bot).values_list("threshold", flat=True).first()
+    return DEFAULT_THRESHOLD if found is None else found
 
 
 def segments(text: str, spans: list[dict]) -> list[tuple[str, str | None]]:

@@ -138,6 +138,7 @@ class Understanding:
     def __init__(self, slots: dict[str, dict], examples: list[dict], model: Model | None = None, *,
                  ref_date: date | None = None) -> None:
         self.slots, self.model, self.ref_date = slots, model, ref_date
+        self.texts = [e["text"] for e in examples]  # what the knowledge base must be nearer to than these
         # the blend's temperature, fitted on the version's validation split when it was trained (fit_temperature)
         metrics = (getattr(model, "manifest", None) or {}).get("metrics") or {}
         self.temperature = float((metrics.get("calibration") or {}).get("temperature", 1.0))

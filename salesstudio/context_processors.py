@@ -14,6 +14,7 @@ BOT_SECTIONS = [
     (_("Overview"), "bot_detail", "robot"),
     (_("Flow"), "flows:editor", "diagram-3"),
     (_("Intents & slots"), "nlu:intents", "tags"),
+    (_("Knowledge base"), "calls:knowledge", "book"),
     (_("Recordings"), "voice:recordings", "mic"),
     (_("Training"), "nlu:training", "cpu"),
     (_("Live tester"), "calls:tester", "telephone"),

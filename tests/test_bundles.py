@@ -20,6 +20,8 @@ SMALL = {
     "intents": [{"name": "询价", "description": "", "is_global": False}, {"name": "挂断", "is_global": True}],
     "slots": [{"name": "扬程", "type": "number", "unit": "米", "values": [], "prompts": ["扬程多少米？"]}],
     "examples": [{"text": "五十米扬程好多钱", "intent": "询价", "spans": [{"slot": "扬程", "start": 0, "end": 3, "value": 50}]}],
+    "knowledge": {"threshold": 0.05, "entries": [{"question": "质保多久", "phrasings": ["保修几年"],
+                                                  "answers": ["整机质保一年。"], "after": "return"}]},
     "flow": {"format": 1, "nodes": [], "edges": []},
 }
 
@@ -30,6 +32,18 @@ def test_import_then_export_round_trips(team):
     assert exported == {**SMALL, "intents": [{**i, "description": i.get("description", ""), "reply": ""}
                                                   for i in SMALL["intents"]],
                         "examples": [{**SMALL["examples"][0], "context": ""}]}
+
+
+def test_a_bundle_without_a_knowledge_base_exports_an_empty_one(team):
+    bot = bundles.do_import_bot(team["workspace"], {k: v for k, v in SMALL.items() if k != "knowledge"}, team["owner"])
+    assert bundles.export_bot(bot)["knowledge"] == {"threshold": 0.035, "entries": []}
+
+
+def test_a_bundle_with_a_broken_knowledge_entry_is_refused(team):
+    broken = {**SMALL, "knowledge": {"threshold": 0.05, "entries": [{"question": "质保多久", "answers": []}]}}
+    with pytest.raises(ValidationError, match="question 1"):
+        bundles.do_import_bot(team["workspace"], broken, team["owner"])
+    assert not Bot.objects.filter(workspace=team["workspace"]).exists()
 
 
 def test_import_picks_a_free_slug(team):

@@ -97,6 +97,7 @@ def objects_for(team: dict, workspace) -> dict[str, object]:
         "invitation": workspace.invitations.create(email="later@example.com", role="viewer").pk,
         "customer": workspace.customers.get_or_create(phone="13800000000", defaults={"name": "王总"})[0].pk,
         "test": bot.conversation_tests.get_or_create(name="开场", defaults={"turns": [{"text": "你好"}]})[0].pk,
+        "entry": bot.knowledge.get_or_create(question="质保多久", defaults={"answers": ["一年。"]})[0].pk,
     }
 
 

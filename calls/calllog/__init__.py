@@ -34,7 +34,8 @@ def turn_row(call: Call, record: TurnRecord, at: datetime.datetime | None = None
         from_node=record.from_node, node=record.node, path=record.path, user_text=record.user_text,
         asr_confidence=record.asr_confidence, intent=record.intent, intent_confidence=record.intent_confidence,
         top_intents=record.top_intents, slots=record.slots, changed_slots=record.changed_slots,
-        bot_text=record.bot_text, no_match=record.no_match, silence=record.silence, barge_in=record.barge_in,
+        bot_text=record.bot_text, knowledge=record.knowledge, knowledge_score=record.knowledge_score,
+        no_match=record.no_match, silence=record.silence, barge_in=record.barge_in,
         total_ms=latency.get("total"), **{f"{stage}_ms": latency.get(stage) for stage in STAGES})
 
 

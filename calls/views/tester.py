@@ -53,4 +53,5 @@ def page_texts() -> dict[str, str]:
             "bargeIn": _("You interrupted the bot"), "silence": _("(silence)"), "disconnected": _("Connection lost"),
             "corrected": _("corrected from"), "sourceExamples": _("the example phrases"),
             "sourceModel": _("NLU model v%(n)s"), "sourceLexicon": _("the slot lexicon only"),
-            "remembered": _("remembered from %(date)s")}
+            "remembered": _("remembered from %(date)s"), "answered": _("answered"),
+            "notAnswered": _("below the threshold, not answered"), "score": _("score")}

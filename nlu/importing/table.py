@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from nlu import jsonguard
 from nlu.importing.rows import ImportFileError, Parsed, RowError, clean, collect
@@ -72,6 +72,23 @@ def parse_slot_cell(cell: str) -> dict:
             raise RowError("cannot read “{part}” in the slots cell (write slot=value; …)", part=part.strip())
         slots.setdefault(name.strip(), []).append(value.strip())
     return slots
+
+
+def decode_table(data: bytes) -> Iterator[list[str]]:
+    """The rows of a spreadsheet's CSV export: UTF-8 (with or without a BOM) or GB18030 (Excel on a Chinese Windows
+    saves GBK), comma- or tab-separated. Raises ValueError when the bytes are neither encoding (or hold NUL bytes)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValueError("not UTF-8 or GB18030 text")
+    if "\0" in text:
+        raise ValueError("binary data")
+    sample = text[:4096]
+    return csv.reader(io.StringIO(text, newline=""), delimiter="\t" if sample.count("\t") > sample.count(",") else ",")
 
 
 def safe_cell(value: object) -> object:

