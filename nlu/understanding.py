@@ -36,6 +36,9 @@ TYPED = frozenset({"number", "quantity", "money", "datetime", "phone"})
 OUT_OF_SCOPE_SIMILARITY = 0.2  # cosine to the nearest example below which nothing the bot knows was said
 MIN_FOR_CALIBRATION = 3  # examples per intent needed before held-out folds can calibrate the confidence
 _FOLDS = 3
+# Examples per intent a knowledge-base question is compared with (`nlu.knowledge`): enough to tell "要两台" from a
+# question, few enough that encoding them is a second or two the first time a process meets the bot.
+BACKGROUND_PER_INTENT = 12
 _TOP_K = 5
 _DROP = str.maketrans("", "", EDGE)
 
@@ -138,7 +141,7 @@ class Understanding:
     def __init__(self, slots: dict[str, dict], examples: list[dict], model: Model | None = None, *,
                  ref_date: date | None = None) -> None:
         self.slots, self.model, self.ref_date = slots, model, ref_date
-        self.texts = [e["text"] for e in examples]  # what the knowledge base must be nearer to than these
+        self.texts = sample_texts(examples)  # what a knowledge-base question must be nearer to than these
         # the blend's temperature, fitted on the version's validation split when it was trained (fit_temperature)
         metrics = (getattr(model, "manifest", None) or {}).get("metrics") or {}
         self.temperature = float((metrics.get("calibration") or {}).get("temperature", 1.0))
@@ -209,6 +212,17 @@ class Understanding:
                                                                for c in canonical_text(text)):
             return None
         return value
+
+
+def sample_texts(examples: list[dict], per_intent: int = BACKGROUND_PER_INTENT) -> list[str]:
+    """Up to `per_intent` example texts of each intent, in the examples' order."""
+    taken: dict[str, int] = {}
+    texts = []
+    for example in examples:
+        if taken.get(example["intent"], 0) < per_intent:
+            taken[example["intent"]] = taken.get(example["intent"], 0) + 1
+            texts.append(example["text"])
+    return texts
 
 
 def fit_temperature(understanding: Understanding, examples: list[dict]) -> float:

@@ -1,0 +1,121 @@
+"""The knowledge-base pages and services: entries added, edited and imported (with line-numbered problems), exported,
+the threshold, what reaches a published version, hits per entry and unanswered questions with their actions."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.urls import reverse
+
+from calls.calllog import knowledge as services
+from calls.calllog import open_call, record_turn
+from calls.turns import TurnRecord
+from flows.services import bot_schema, get_flow
+from nlu.models import KnowledgeEntry, knowledge_threshold
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+CSV = ("问题,问法,回答,之后\n"
+       "质保多久,保修几年｜坏了保不保修,整机质保一年。,回到原问题\n"
+       ",没有问题的一行,答案,\n"
+       "=cmd|' /C calc'!A0,,会被当作文字,转人工\n")
+
+
+def url(bot, name: str, **kwargs) -> str:
+    return reverse(f"calls:{name}", kwargs={"ws": bot.workspace.slug, "bot": bot.slug, **kwargs})
+
+
+@pytest.fixture
+def bot(team):
+    return factories.make_bot(team["workspace"])
+
+
+def test_an_import_keeps_good_rows_reports_bad_lines_and_replaces_a_known_question(bot):
+    result = services.do_import_knowledge(bot, CSV.encode())
+    assert (result.created, result.updated) == (2, 0)
+    assert result.problems == ["Line 3: The question is empty."]
+    formula = KnowledgeEntry.objects.get(bot=bot, after="transfer")
+    assert formula.question == "=cmd|' /C calc'!A0"  # stored as the text it is
+    again = services.do_import_knowledge(bot, "问题,回答\n质保多久,两年。\n".encode("gbk"))
+    assert (again.created, again.updated) == (0, 1)
+    assert KnowledgeEntry.objects.get(bot=bot, question="质保多久").answers == ["两年。"]
+
+
+def test_a_file_that_cannot_be_read_saves_nothing(bot):
+    with pytest.raises(Exception, match="问题 and 回答"):
+        services.do_import_knowledge(bot, b"name,phone\n1,2\n")
+    assert not KnowledgeEntry.objects.filter(bot=bot).exists()
+
+
+def test_the_export_escapes_formula_cells(bot):
+    services.do_import_knowledge(bot, CSV.encode())
+    exported = services.export_knowledge(bot).decode("utf-8-sig")
+    assert "\n'=cmd|' /C calc'!A0," in exported and "保修几年｜坏了保不保修" in exported
+
+
+def test_the_compiler_sees_the_entries_and_the_threshold(bot):
+    assert "knowledge" not in bot_schema(bot)
+    services.do_import_knowledge(bot, CSV.encode())
+    services.do_set_threshold(bot, 0.06)
+    knowledge = bot_schema(bot)["knowledge"]
+    assert knowledge["threshold"] == 0.06 == knowledge_threshold(bot)
+    assert [e["question"] for e in knowledge["entries"]] == ["质保多久", "=cmd|' /C calc'!A0"]
+
+
+def test_hits_count_answers_and_unanswered_lists_what_nothing_understood(bot):
+    version = get_flow(bot).versions.create(number=1, graph={}, program={}, checksum="-")
+    call = open_call(bot=bot, flow_version=version)
+    record_turn(call, TurnRecord(index=0, event="start", bot_text="您好"))
+    record_turn(call, TurnRecord(index=1, event="user", user_text="保修几年", knowledge="质保多久",
+                                 knowledge_score=0.07))
+    record_turn(call, TurnRecord(index=2, event="user", user_text="你们卖手机吗", no_match=True))
+    record_turn(call, TurnRecord(index=3, event="user", user_text="你们卖手机吗", no_match=True))
+    assert services.hits(bot) == {"质保多久": 1}
+    [row] = services.unanswered(bot)
+    assert (row["text"], row["n"]) == ("你们卖手机吗", 2)
+
+
+def test_the_page_adds_edits_teaches_a_phrasing_and_deletes(client, team, bot):
+    client.force_login(team["editor"])
+    page = url(bot, "knowledge")
+    client.post(page, {"question": "质保多久", "phrasings": "保修几年\n", "answers": "一年。", "after": "return"})
+    entry = KnowledgeEntry.objects.get(bot=bot)
+    duplicate = client.post(page, {"question": "质保多久", "answers": "两年。", "after": "return"})
+    assert duplicate.status_code == 200 and KnowledgeEntry.objects.filter(bot=bot).count() == 1
+    client.post(url(bot, "knowledge_entry", entry=entry.pk),
+                {"question": "质保多久", "phrasings": "保修几年\n坏了管不管", "answers": "一年。\n整机一年。",
+                 "after": "end"})
+    entry.refresh_from_db()
+    assert entry.phrasings == ["保修几年", "坏了管不管"]
+    assert (entry.answers, entry.after) == (["一年。", "整机一年。"], "end")
+    client.post(url(bot, "knowledge_add_phrasing"), {"entry": entry.pk, "text": " 用坏了修不修 "})
+    client.post(url(bot, "knowledge_add_phrasing"), {"entry": "x", "text": "别的"})
+    entry.refresh_from_db()
+    assert entry.phrasings[-1] == "用坏了修不修" and "别的" not in entry.phrasings
+    client.post(url(bot, "knowledge_delete", entry=entry.pk))
+    assert not KnowledgeEntry.objects.filter(bot=bot).exists()
+
+
+def test_the_page_imports_and_sets_the_threshold(client, team, bot):
+    client.force_login(team["editor"])
+    response = client.post(url(bot, "knowledge_import"), {"file": io.BytesIO(CSV.encode())}, follow=True,
+                           HTTP_ACCEPT_LANGUAGE="en")
+    text = response.content.decode()
+    assert "2 questions added, 0 replaced." in text and "Line 3: The question is empty." in text
+    client.post(url(bot, "knowledge_threshold"), {"threshold": "0.9"})
+    assert knowledge_threshold(bot) == pytest.approx(0.035)  # out of range: refused
+    client.post(url(bot, "knowledge_threshold"), {"threshold": "0.05"})
+    assert knowledge_threshold(bot) == 0.05
+
+
+def test_an_entry_of_another_bot_is_not_found(client, team, bot):
+    other = factories.make_bot(team["other_workspace"], "别家的泵")
+    foreign = KnowledgeEntry.objects.create(bot=other, question="质保多久", answers=["一年。"])
+    client.force_login(team["owner"])
+    assert client.get(url(bot, "knowledge_entry", entry=foreign.pk)).status_code == 404
+    assert client.post(url(bot, "knowledge_delete", entry=foreign.pk)).status_code == 404
+    client.post(url(bot, "knowledge_add_phrasing"), {"entry": foreign.pk, "text": "偷偷加"})
+    foreign.refresh_from_db()
+    assert foreign.phrasings == []

@@ -1,0 +1,89 @@
+"""Knowledge-base answers in the flow runtime: the answer, then the pending question again (or a transfer, or the
+end); the flow's own routing intents and filled slots win; the compiled program carries the knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows import runtime
+from flows.compiler import SchemaError, compile_flow
+from tests.flows.factory import demo_schema, edge, graph, node
+
+WARRANTY = {"question": "质保多久", "phrasings": ["保修几年"], "answers": ["整机质保一年。"], "after": "return"}
+
+
+def program(after: str = "return") -> dict:
+    schema = {**demo_schema(), "knowledge": {"threshold": 0.04, "entries": [{**WARRANTY, "after": after}]}}
+    flow = graph([
+        node("start", "start"),
+        node("head", "ask", slots=["扬程"], prompts=["请问需要多大扬程？"]),
+        node("human", "transfer", texts=["这就帮您转人工。"]),
+        node("done", "end", texts=["好的，记下了。"], outcome="意向"),
+    ], [edge("e1", "start", "head"), edge("e2", "head", "done", "filled"),
+        edge("e3", "head", "human", "intent", intent="转人工"), edge("e4", "head", "done", "fallback")])
+    result = compile_flow(flow, schema)
+    assert result.errors == [], [e.message_en for e in result.errors]
+    return result.program
+
+
+def asked(text: str, **event) -> dict:
+    return {"type": "user", "text": text, "knowledge": "质保多久", **event}
+
+
+def test_the_answer_is_said_then_the_pending_question_again():
+    state, _ = runtime.start(program(), 1)
+    after, actions = runtime.step(program(), state, asked("你们保修几年"))
+    assert [a["type"] for a in actions] == ["say", "say", "listen"]
+    assert actions[0] == {"type": "say", "text": "整机质保一年。", "node": "head", "knowledge": "质保多久"}
+    assert actions[1]["text"] == "请问需要多大扬程？"
+    assert after["node"] == "head" and after["retries"] == {}  # a question answered is not a failed turn
+
+
+@pytest.mark.parametrize(("after", "outcome", "last"), [("transfer", "转人工", "transfer"), ("end", "回访", "end")])
+def test_an_entry_can_transfer_or_end_the_call_after_its_answer(after, outcome, last):
+    state, _ = runtime.start(program(after), 1)
+    done, actions = runtime.step(program(after), state, asked("你们保修几年"))
+    assert actions[0]["knowledge"] == "质保多久" and actions[-1]["type"] == last
+    assert done["ended"] and done["outcome"] == outcome
+
+
+def test_a_confident_routing_intent_and_a_filled_slot_win_over_the_knowledge_base():
+    state, _ = runtime.start(program(), 1)
+    _, actions = runtime.step(program(), state, asked("转人工，问下保修", intent="转人工", confidence=0.9))
+    assert [a["type"] for a in actions] == ["transfer"]
+    _, actions = runtime.step(program(), state, asked("五十米，保修几年", slots={"扬程": 50}))
+    assert [a.get("text") for a in actions][:1] == ["好的，记下了。"]
+
+
+def test_an_unsure_intent_does_not_keep_the_answer_from_being_said():
+    state, _ = runtime.start(program(), 1)
+    _, actions = runtime.step(program(), state, asked("保修几年", intent="转人工", confidence=0.2))
+    assert actions[0]["knowledge"] == "质保多久"
+
+
+def test_a_question_the_program_does_not_have_is_a_no_match():
+    state, _ = runtime.start(program(), 1)
+    after, actions = runtime.step(program(), state, {"type": "user", "text": "有发票吗", "knowledge": "能开发票吗"})
+    assert after["retries"] == {"head": 1} and not any("knowledge" in a for a in actions)
+
+
+def test_knowledge_in_an_event_must_be_a_string():
+    state, _ = runtime.start(program(), 1)
+    with pytest.raises(runtime.EventError, match="knowledge"):
+        runtime.step(program(), state, {"type": "user", "text": "x", "knowledge": ["质保多久"]})
+
+
+def test_the_program_carries_the_knowledge_base_only_when_there_is_one():
+    assert program()["knowledge"]["entries"][0]["question"] == "质保多久"
+    plain = compile_flow(graph([node("start", "start"), node("done", "end", texts=["再见"], outcome="拒绝")],
+                               [edge("e1", "start", "done")]), demo_schema()).program
+    assert "knowledge" not in plain
+
+
+@pytest.mark.parametrize("knowledge", [
+    {"entries": [WARRANTY]}, {"threshold": 0.04, "entries": [{**WARRANTY, "answers": []}]},
+    {"threshold": 0.04, "entries": [{**WARRANTY, "after": "dance"}]},
+    {"threshold": 0.04, "entries": [{**WARRANTY, "phrasings": [1]}]}])
+def test_a_malformed_knowledge_base_is_a_schema_error(knowledge):
+    with pytest.raises(SchemaError):
+        compile_flow(graph([node("start", "start")], []), {**demo_schema(), "knowledge": knowledge})
