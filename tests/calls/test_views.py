@@ -133,6 +133,14 @@ def test_the_exports_name_nodes_by_title_and_give_each_slot_a_column(viewer, url
     assert turns[1][turns[0].index("Nodes passed")] == "开场 → 确认需求"
 
 
+def test_a_knowledge_base_answer_shows_on_the_call_and_in_the_turns_export(viewer, url, hand_calls):
+    hand_calls["a"].turns.filter(index=1).update(knowledge="质保多久")
+    html = viewer.get(url("call", call=hand_calls["a"].pk)).content.decode()
+    assert 'data-testid="turn-knowledge"' in html and "质保多久" in html
+    rows = _csv(viewer.get(f"{url('turns_csv')}?outcome=成交"))
+    assert [r[rows[0].index("Knowledge-base answer")] for r in rows[1:]] == ["", "质保多久", "", ""]
+
+
 def test_a_callers_formula_is_exported_as_text(viewer, url, hand_calls):
     hand_calls["a"].turns.filter(index=1).update(user_text='=HYPERLINK("http://evil.example/","x")')
     rows = _csv(viewer.get(url("turns_csv")))
