@@ -32,6 +32,8 @@ class GradingForm(forms.Form):
     c_min_refusals = forms.IntegerField(label=_("C: refused at least (times)"), min_value=1, max_value=50)
     c_max_user_turns = forms.IntegerField(label=_("C: or the customer spoke at most (times)"), min_value=0,
                                           max_value=50)
+    knowledge_is_interest = forms.BooleanField(
+        label=_("A question the knowledge base answered counts as asking about the business"), required=False)
     regrade = forms.BooleanField(label=_("Grade past calls again with these rules"), required=False, initial=True)
 
     def __init__(self, bot, rules: GradingRules, data=None) -> None:  # noqa: ANN001
@@ -44,11 +46,11 @@ class GradingForm(forms.Form):
         self.fields["deal_outcomes"].choices = [(o, o) for o in outcomes]
         for name in NUMBERS:
             self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
-        for name in (*LISTS, "regrade"):
+        for name in (*LISTS, "knowledge_is_interest", "regrade"):
             self.fields[name].widget.attrs["class"] = "form-check-input"
 
     def rules(self) -> GradingRules:
-        return GradingRules(**{name: self.cleaned_data[name] for name in LISTS + NUMBERS})
+        return GradingRules(**{name: self.cleaned_data[name] for name in (*LISTS, *NUMBERS, "knowledge_is_interest")})
 
 
 class WebhookForm(forms.ModelForm):

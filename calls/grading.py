@@ -3,7 +3,8 @@
 The default rules are the ones Chinese outbound platforms use::
 
     E  not connected / no speech: the customer never said anything
-    A  reached a deal outcome, or asked about the business ≥ 2 times and never refused
+    A  reached a deal outcome, or asked about the business ≥ 2 times and never refused (a question the knowledge
+       base answered counts as asking, unless the manager says otherwise)
     B  asked about the business (or said yes) at least once, with at most one refusal
     C  refused ≥ 2 times, or the call lasted ≤ 2 of the customer's turns
     D  anything else
@@ -26,6 +27,13 @@ class CallFacts:
     outcome: str
     intents: tuple[str, ...]  # what the customer's turns were understood as, in order (no intent left out)
     user_turns: int
+    knowledge_intents: tuple[str, ...] = ()  # the intent ("" for none) of each turn the knowledge base answered
+
+    @classmethod
+    def of(cls, outcome: str, said: list[tuple[str, str]], user_turns: int) -> CallFacts:
+        """Facts from the customer's turns as (intent, knowledge-base question answered) pairs ("" for none)."""
+        return cls(outcome=outcome, intents=tuple(i for i, _ in said if i), user_turns=user_turns,
+                   knowledge_intents=tuple(i for i, k in said if k))
 
 
 @dataclass
@@ -38,6 +46,7 @@ class GradingRules:
     b_max_refusals: int = 1
     c_min_refusals: int = 2
     c_max_user_turns: int = 2
+    knowledge_is_interest: bool = True
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -56,6 +65,8 @@ def grade(facts: CallFacts, rules: GradingRules) -> tuple[str, str]:
     if facts.outcome in rules.deal_outcomes:
         return "A", "deal"
     asked = _count(facts.intents, rules.interest_intents)
+    if rules.knowledge_is_interest:  # a question the knowledge base answered, unless its intent already counted
+        asked += sum(1 for intent in facts.knowledge_intents if intent not in rules.interest_intents)
     yes = _count(facts.intents, rules.yes_intents)
     refused = _count(facts.intents, rules.refusal_intents)
     if asked >= rules.a_min_interest and refused == 0:

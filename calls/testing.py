@@ -65,14 +65,14 @@ def run_case(case: dict, program: dict, *, slots: dict[str, dict], nlu: Nlu | No
         return result
     dialogue = Dialogue(program, slots, nlu, seed)
     _visit(result, None, dialogue.start().record)
-    understood: list[str] = []
+    understood: list[tuple[str, str]] = []  # (intent, knowledge-base question) per turn
     for index, turn in enumerate(case.get("turns", []), start=1):
         if dialogue.ended:
             result.differences.append(Difference(index, "ended", "the call goes on", dialogue.state["outcome"]))
             break
         step = dialogue.hear(turn["text"])
         record = step.record
-        understood.append(record.intent)
+        understood.append((record.intent, record.knowledge))
         _visit(result, record.from_node, record)
         got = {"intent": record.intent, "slots": record.slots, "node": record.node, "says": record.bot_text}
         result.turns.append({"text": turn["text"], **got})
@@ -80,7 +80,7 @@ def run_case(case: dict, program: dict, *, slots: dict[str, dict], nlu: Nlu | No
     if not dialogue.ended:
         _visit(result, dialogue.state["node"], dialogue.step({"type": "hangup"}).record)
     result.outcome = dialogue.state["outcome"] or ""
-    facts = CallFacts(outcome=result.outcome, intents=tuple(i for i in understood if i), user_turns=len(understood))
+    facts = CallFacts.of(result.outcome, understood, len(understood))
     result.grade = grade(facts, rules or GradingRules())[0]
     for name, got in (("outcome", result.outcome), ("grade", result.grade)):
         if case.get(name) and case[name] != got:

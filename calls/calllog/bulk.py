@@ -12,9 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.calllog import turn_row
-from calls.calllog.grades import facts, rules_for
+from calls.calllog.grades import rules_for
 from calls.calllog.latency import add_latency, latency_counts
-from calls.grading import GradingRules, grade
+from calls.grading import CallFacts, GradingRules, grade
 from calls.models import DISCONNECTED_OUTCOME, Call, CallNode, Channel, Turn
 from calls.simulator import CustomerPhrases, SimulatedCall, simulate_call
 from calls.turns import node_counts
@@ -59,7 +59,7 @@ def _call_row(bot, flow_version, model_version, channel: str, simulated: Simulat
 def _grade(simulated: SimulatedCall, last, rules: GradingRules) -> dict:  # noqa: ANN001
     outcome = last.outcome if last.ended else DISCONNECTED_OUTCOME
     users = [r for r in simulated.records if r.event == "user"]
-    found, rule = grade(facts(outcome, [r.intent for r in users], len(users)), rules)
+    found, rule = grade(CallFacts.of(outcome, [(r.intent, r.knowledge) for r in users], len(users)), rules)
     return {"grade": found, "grade_rule": rule}
 
 

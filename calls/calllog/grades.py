@@ -35,14 +35,10 @@ def rules_for(bot) -> GradingRules:  # noqa: ANN001
     return GradingRules.from_json(row.rules if row else None)
 
 
-def facts(outcome: str, intents: list[str], user_turns: int) -> CallFacts:
-    return CallFacts(outcome=outcome, intents=tuple(i for i in intents if i), user_turns=user_turns)
-
-
 def do_grade_call(call: Call, rules: GradingRules | None = None) -> None:
     """Grade an ended call from its logged turns and store the grade with the rule that gave it."""
-    said = list(call.turns.filter(event=Turn.Event.USER).order_by("index").values_list("intent", flat=True))
-    call.grade, call.grade_rule = grade(facts(call.outcome, said, len(said)), rules or rules_for(call.bot))
+    said = list(call.turns.filter(event=Turn.Event.USER).order_by("index").values_list("intent", "knowledge"))
+    call.grade, call.grade_rule = grade(CallFacts.of(call.outcome, said, len(said)), rules or rules_for(call.bot))
     Call.objects.filter(pk=call.pk).update(grade=call.grade, grade_rule=call.grade_rule)
 
 
@@ -56,12 +52,14 @@ def do_regrade_calls(bot, progress: Callable[[float, str], None] | None = None) 
         if not calls:
             return done
         said = defaultdict(list)
-        for call_id, intent in (Turn.objects.filter(call_id__in=[c[0] for c in calls], event=Turn.Event.USER)
-                                .exclude(intent="").order_by("call_id", "index").values_list("call_id", "intent")):
-            said[call_id].append(intent)
+        for call_id, intent, knowledge in (
+                Turn.objects.filter(call_id__in=[c[0] for c in calls], event=Turn.Event.USER)
+                .exclude(intent="", knowledge="").order_by("call_id", "index")
+                .values_list("call_id", "intent", "knowledge")):
+            said[call_id].append((intent, knowledge))
         by_grade = defaultdict(list)  # a handful of (grade, rule) pairs: one UPDATE each, not a CASE per row
         for pk, outcome, user_turns in calls:
-            by_grade[grade(facts(outcome, said[pk], user_turns), rules)].append(pk)
+            by_grade[grade(CallFacts.of(outcome, said[pk], user_turns), rules)].append(pk)
         for (found, rule), ids in by_grade.items():
             Call.objects.filter(pk__in=ids).update(grade=found, grade_rule=rule)
         done, last = done + len(calls), calls[-1][0]

@@ -33,6 +33,15 @@ def test_the_default_rules_in_their_order(outcome, intents, turns, expected):
     assert grade(CallFacts(outcome, intents, turns), RULES) == expected
 
 
+def test_questions_the_knowledge_base_answered_count_as_asking_unless_switched_off():
+    said = [("问候", ""), ("", "质保多久"), ("售后咨询", "能开发票吗"), ("询价", "")]
+    facts = CallFacts.of("回访", said, 4)
+    assert facts.knowledge_intents == ("", "售后咨询") and facts.intents == ("问候", "售后咨询", "询价")
+    assert grade(CallFacts.of("回访", said[:2], 2), RULES) == ("B", "warm")  # one question answered: asked once
+    assert grade(facts, GradingRules(a_min_interest=3)) == ("A", "interested")  # 售后咨询 is not counted twice
+    assert grade(facts, GradingRules(a_min_interest=3, knowledge_is_interest=False)) == ("B", "warm")
+
+
 def test_rules_round_trip_and_ignore_unknown_keys():
     rules = GradingRules.from_json({"a_min_interest": 3, "nonsense": 1})
     assert rules.a_min_interest == 3 and GradingRules.from_json(rules.to_json()) == rules
