@@ -17,6 +17,7 @@ from calls import testing
 from calls.calllog.conversation_tests import case_from_call, do_save_call_as_test, run_suite
 from calls.models import ConversationTest, TestRun
 from flows.compiler import compile_flow
+from nlu import knowledge
 from nlu.common import with_common_examples
 from nlu.understanding import Understanding
 from salesstudio.models import Job
@@ -33,7 +34,9 @@ def demo():
     slots = {s["name"]: s for s in nlu["slots"]}
     intents = [i["name"] for i in nlu["intents"]]
     graph = json.loads((DEMO / "flow.json").read_text(encoding="utf-8"))
-    schema = {"intents": nlu["intents"], "slots": nlu["slots"]}
+    entries = knowledge.read_csv((DEMO / "knowledge.csv").read_bytes()).entries
+    schema = {"intents": nlu["intents"], "slots": nlu["slots"], "knowledge": {
+        "threshold": knowledge.DEFAULT_THRESHOLD, "entries": [e.to_json() for e in entries]}}
     return {"graph": graph, "schema": schema, "slots": slots, "intents": intents,
             "nlu": Understanding(slots, with_common_examples(nlu["examples"], intents))}
 
