@@ -1,6 +1,7 @@
 """Conversation-test runner benchmark (JSON on stdout): 200 tests of 10 caller turns each on the demo bot, through
 `calls.testing.run_case` — the live call's `Dialogue` with the bot's understanding (its examples and common intents; no
-trained model, as before the first training) and its knowledge base — plus the suite's coverage. Target: ≤ 10 s on this machine.
+trained model, as before the first training) and its knowledge base — plus the suite's coverage. Target: ≤ 10 s on
+this machine.
 
     nice .venv/bin/python bench/conversation_tests.py
 """
