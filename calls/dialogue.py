@@ -9,6 +9,7 @@ understanding and the flow took.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -57,6 +58,7 @@ class Dialogue:
         self.index = -1
         self.ended = False
         self._knowledge: KnowledgeIndex | None = None
+        self._knowledge_lock = threading.Lock()
 
     def start(self) -> Step:
         """Run the flow from its start node to the first node that listens (turn 0)."""
@@ -108,16 +110,20 @@ class Dialogue:
                     "spans": lexicon.extract(text, list(self.slots.values()))}
         return self.nlu.predict(text, self.last_prompt or None)
 
+    def prepare_knowledge(self) -> KnowledgeIndex | None:
+        """The program's knowledge-base index (None without one), built on first use: encoding a bot's phrasings and
+        intent examples takes a few seconds the first time a process meets them, so a live call starts it while the
+        greeting plays; a turn that comes sooner waits for that build instead of starting another."""
+        with self._knowledge_lock:
+            if self._knowledge is None and self.program.get("knowledge"):
+                self._knowledge = cached_index(self.program["knowledge"], getattr(self.nlu, "texts", ()))
+            return self._knowledge
+
     def match_knowledge(self, text: str) -> Match | None:
         """The knowledge-base entry nearest to `text` (None when the program has no knowledge base), which must be
-        nearer than the understanding's intent examples. The index is built on first use, off the event loop:
-        encoding a bot's phrasings and examples takes seconds the first time in a process."""
-        knowledge = self.program.get("knowledge")
-        if not knowledge:
-            return None
-        if self._knowledge is None:
-            self._knowledge = cached_index(knowledge, getattr(self.nlu, "texts", ()))
-        return self._knowledge.match(text)
+        nearer than the understanding's intent examples."""
+        index = self.prepare_knowledge()
+        return index.match(text) if index is not None else None
 
     def _record(self, event: dict | None, before: dict | None, after: dict, actions: list[dict], trace: list[str],
                 timings: dict[str, int]) -> Step:

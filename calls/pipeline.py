@@ -49,6 +49,7 @@ class CallPipeline:
         if self.ears is not None:
             await self.ears.open()
         await self._conclude(began, await self._cpu(self.dialogue.start))
+        self.queue.add(self._prepare_knowledge)  # while the greeting plays, before the caller's first words
 
     async def user_text(self, text: Any) -> None:
         """A typed (or gateway-recognised) user turn."""
@@ -117,6 +118,9 @@ class CallPipeline:
     async def _report(self, exc: Exception) -> None:
         message = str(exc) if isinstance(exc, CallError) else f"{type(exc).__name__}: {exc}"
         await self.sink.event({"type": "error", "message": message})
+
+    async def _prepare_knowledge(self) -> None:
+        await self._cpu(self.dialogue.prepare_knowledge)
 
     async def _typed_turn(self, text: str, began: float) -> None:
         await self._interrupt_for_input()  # a microphone interrupts at the start of speech instead
