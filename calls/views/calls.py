@@ -41,6 +41,10 @@ def call(request: HttpRequest, bot: Bot, call: int) -> HttpResponse:
         t.total_seconds = (t.total_ms or 0) / 1000
         t.stages = [(stage, STAGE_LABELS[stage], ms, 100 * ms / t.total_ms) for stage in STAGE_LABELS
                     if stage != "total" and (ms := getattr(t, f"{stage}_ms")) and t.total_ms]
+    for t in turns:  # where the turn is on the call's audio (both tracks share one timeline)
+        starts = [v for v in (t.user_audio_start, t.bot_audio_start) if v is not None]
+        ends = [v for v in (t.user_audio_end, t.bot_audio_end) if v is not None]
+        t.audio_span = (min(starts), max(ends)) if starts and ends else None
     said = ""
     for t in turns:  # what the bot had just said: the context of what the caller said next
         t.context, said = said, t.bot_text or said

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import login
+from tests.conftest import OUTPUT, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,3 +48,36 @@ def test_the_canvas_overlay_puts_the_funnel_on_the_nodes(page, live_server, team
     hi_colour = page.locator('[data-node-id="hi"]').evaluate("el => getComputedStyle(el).backgroundColor")
     need_colour = page.locator('[data-node-id="need"]').evaluate("el => getComputedStyle(el).backgroundColor")
     assert hi_colour != need_colour
+
+
+def test_the_call_page_plays_both_tracks_together_and_one_turn_at_a_time(page, live_server, team, bot, hand_calls):
+    import math
+
+    from django.core.files.base import ContentFile
+    from playwright.sync_api import expect
+
+    from voice.audio import wav_bytes
+
+    def tone(seconds: float, hz: int) -> bytes:
+        samples = (int(8000 * math.sin(2 * math.pi * hz * i / 16_000)) for i in range(int(seconds * 16_000)))
+        return wav_bytes(b"".join(s.to_bytes(2, "little", signed=True) for s in samples), 16_000)
+
+    call = hand_calls["a"]
+    call.user_audio.save("caller.wav", ContentFile(tone(6, 440)), save=False)
+    call.bot_audio.save("bot.wav", ContentFile(tone(7, 660)), save=False)
+    call.save(update_fields=["user_audio", "bot_audio"])
+    call.turns.filter(index=1).update(bot_audio_start=0.5, bot_audio_end=1.5, user_audio_start=2.0,
+                                      user_audio_end=3.0)
+    login(page, live_server, "viewer")
+    page.goto(f"{_base(live_server, team, bot)}/{call.pk}/")
+    player = page.get_by_test_id("call-audio")
+    expect(page.get_by_test_id("player-time")).to_have_text("0:00 / 0:07")  # the longer track's length
+    [button] = page.get_by_test_id("turn-play").all()  # only turn 1 has audio offsets
+    button.click()
+    expect(player).to_have_attribute("data-playing", "1")
+    expect(player).to_have_attribute("data-playing", "0", timeout=15_000)
+    stopped = float(player.get_attribute("data-position"))
+    assert 3.0 <= stopped < 3.6  # the turn's end, not the call's
+    times = page.evaluate("[...document.querySelectorAll('#call-player audio')].map(a => a.currentTime)")
+    assert max(times) - min(times) < 0.3  # the two tracks moved together
+    page.screenshot(path=str(OUTPUT / "call-detail-player.png"), full_page=True)
