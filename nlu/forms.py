@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -44,9 +46,10 @@ class IntentForm(BotScopedForm):
 
 class SlotForm(BotScopedForm):
     values_text = forms.CharField(
-        label=_("Values and synonyms"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Enumerations: one value a line, then its synonyms and dialect variants after a colon, "
-                    "separated by commas: <code>离心泵: 离心式水泵, 离心式</code>"))
+        label=_("Values and synonyms"), required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "data-synonym-editor": "1"}),
+        help_text=_("Enumerations: one row per value with its synonyms and dialect variants; press Enter after each, "
+                    "and click a word's dialect to mark it 四川话 or 粤语."))
     prompts_text = forms.CharField(label=_("Prompts"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                    help_text=_("What the bot asks to collect this slot, one variant a line."))
 
@@ -75,14 +78,26 @@ class SlotForm(BotScopedForm):
         return super().save(commit)
 
 
+DIALECT_MARK = re.compile(r"^(.*?)\s*[\[【［]([^\]】］]{1,10})[\]】］]$")
+
+
 def parse_values(text: str) -> list[dict]:
-    """`离心泵: 离心式水泵, 离心式` lines → [{"value": "离心泵", "synonyms": ["离心式水泵", "离心式"]}]."""
+    """`离心泵: 离心式水泵, 离心嘅泵[粤语]` lines → [{"value": "离心泵", "synonyms": ["离心式水泵", "离心嘅泵"],
+    "dialects": {"离心嘅泵": "粤语"}}] ("dialects" only when some synonym is marked)."""
     values = []
     for line in (text or "").splitlines():
-        value, _sep, synonyms = line.replace("：", ":").partition(":")
-        if value.strip():
-            values.append({"value": value.strip(),
-                           "synonyms": [s.strip() for s in synonyms.replace("，", ",").split(",") if s.strip()]})
+        value, _sep, cell = line.replace("：", ":").partition(":")
+        if not value.strip():
+            continue
+        synonyms, dialects = [], {}
+        for word in (w.strip() for w in cell.replace("，", ",").split(",")):
+            marked = DIALECT_MARK.match(word)
+            if marked and marked.group(1).strip():
+                word = marked.group(1).strip()
+                dialects[word] = marked.group(2).strip()
+            if word and word not in synonyms:
+                synonyms.append(word)
+        values.append({"value": value.strip(), "synonyms": synonyms, **({"dialects": dialects} if dialects else {})})
     return values
 
 
@@ -90,7 +105,8 @@ def format_values(values: list) -> str:
     lines = []
     for item in values or []:
         item = item if isinstance(item, dict) else {"value": str(item), "synonyms": []}
-        synonyms = ", ".join(item.get("synonyms") or [])
+        dialects = item.get("dialects") or {}
+        synonyms = ", ".join(f"{s}[{dialects[s]}]" if s in dialects else s for s in item.get("synonyms") or [])
         lines.append(f"{item['value']}: {synonyms}" if synonyms else item["value"])
     return "\n".join(lines)
 

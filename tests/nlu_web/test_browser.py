@@ -7,7 +7,7 @@ import pytest
 
 from nlu.models import Intent, Slot, TrainingRun
 from tests import factories
-from tests.conftest import login
+from tests.conftest import OUTPUT, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,6 +39,37 @@ def test_selecting_words_assigns_them_to_a_slot(live_server, page):
     assert example.spans == [{"slot": "扬程", "start": 0, "end": 3, "value": "五十米"},
                              {"slot": "数量", "start": 8, "end": 10, "value": "两台"}]
     assert page.get_by_test_id("examples").locator("mark[data-slot=扬程]").inner_text().startswith("五十米")
+
+
+def test_synonyms_are_tags_a_dialect_is_marked_and_the_slot_saves_them(live_server, page):
+    owner = factories.make_user("li")
+    workspace = factories.make_workspace(owner, "华东销售部")
+    bot = factories.make_bot(workspace, "工业泵销售")
+    slot = Slot.objects.create(bot=bot, name="产品型号", type="enum", values=[
+        {"value": "离心泵", "synonyms": ["离心式水泵", "离心式"]}, {"value": "潜水泵", "synonyms": []}])
+    login(page, live_server, "li")
+    page.goto(f"{live_server.url}/w/{workspace.slug}/bots/{bot.slug}/nlu/slots/{slot.pk}/")
+    rows = page.get_by_test_id("synonym-row")
+    assert rows.count() == 2 and not page.locator("textarea[name=values_text]").is_visible()
+    first = rows.nth(0)
+    first.get_by_test_id("synonym-add").fill("离心嘅泵")
+    first.get_by_test_id("synonym-add").press("Enter")
+    cantonese = rows.nth(0).get_by_test_id("synonym-tag").filter(has_text="离心嘅泵")
+    assert cantonese.get_by_test_id("synonym-dialect").inner_text() == "普通话"
+    cantonese.get_by_test_id("synonym-dialect").click()  # 普通话 → 四川话 → 粤语
+    rows.nth(0).get_by_test_id("synonym-tag").filter(has_text="离心嘅泵").get_by_test_id("synonym-dialect").click()
+    rows.nth(0).get_by_role("button", name="移除 离心式水泵").click()
+    page.get_by_test_id("synonym-new-value").click()
+    rows.nth(2).get_by_test_id("synonym-value").fill("化工泵")
+    rows.nth(2).get_by_test_id("synonym-add").fill("耐腐蚀泵，化工用泵")
+    rows.nth(2).get_by_test_id("synonym-add").press("Enter")
+    page.screenshot(path=str(OUTPUT / "slot-synonyms.png"))
+    page.locator("[data-testid=edit-form] button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    slot.refresh_from_db()
+    assert slot.values == [
+        {"value": "离心泵", "synonyms": ["离心式", "离心嘅泵"], "dialects": {"离心嘅泵": "粤语"}},
+        {"value": "潜水泵", "synonyms": []}, {"value": "化工泵", "synonyms": ["耐腐蚀泵", "化工用泵"]}]
 
 
 def test_a_mouse_selection_in_the_preview_works_too(live_server, page):
