@@ -93,8 +93,8 @@ def test_the_owner_invites_copies_the_link_and_withdraws_it(live_server, page):
 
 
 def test_a_destructive_form_asks_first_without_any_inline_script(live_server, page):
-    """Under the Content-Security-Policy (scripts from the site only) the confirmation still comes, and 'cancel' keeps
-    the bot."""
+    """Under the Content-Security-Policy (scripts from the site only) the confirmation still comes, in the page's own
+    dialog, and 'cancel' keeps the bot."""
     from salesstudio.models import Bot
 
     owner = factories.make_user("zhao")
@@ -103,12 +103,14 @@ def test_a_destructive_form_asks_first_without_any_inline_script(live_server, pa
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     login(page, live_server, "zhao")
     page.goto(f"{live_server.url}/w/{bot.workspace.slug}/bots/{bot.slug}/")
-    asked = []
-    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.on("dialog", lambda d: errors.append(f"a native dialog: {d.message}"))
+    modal = page.get_by_test_id("confirm-modal")
     page.get_by_role("button", name="删除机器人").click()
-    page.wait_for_timeout(300)
-    assert asked == ["删除此机器人及其全部数据？"] and Bot.objects.filter(pk=bot.pk).exists()
-    page.once("dialog", lambda d: d.accept())
+    modal.get_by_text("删除此机器人及其全部数据？").wait_for()
+    modal.get_by_test_id("confirm-cancel").click()
+    modal.wait_for(state="hidden")
+    assert Bot.objects.filter(pk=bot.pk).exists()
+    page.get_by_role("button", name="删除机器人").click()
     with page.expect_navigation():
-        page.get_by_role("button", name="删除机器人").click()
+        modal.get_by_test_id("confirm-ok").click()
     assert not Bot.objects.filter(pk=bot.pk).exists() and not errors

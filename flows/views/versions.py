@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
 from flows import services
+from flows.diff import diff_graphs
 from flows.forms import canvas_labels
 from flows.models import FlowVersion
 from flows.views.common import can_edit, localised
@@ -45,9 +46,24 @@ def publish(request: HttpRequest, bot: Bot) -> HttpResponse:
 @workspace_view(read="view")
 def versions(request: HttpRequest, bot: Bot) -> HttpResponse:
     flow = services.get_flow(bot)
-    items = flow.versions.select_related("author")
+    items = list(flow.versions.select_related("author"))
+    for version in items[1:]:  # what restoring it would change in the latest version
+        version.restore_summary = change_counts(diff_graphs(items[0].graph, version.graph))
     context = {"bot": bot, "flow": flow, "versions": items, "can_edit": can_edit(request)}
     return render(request, "flows/versions.html", context)
+
+
+def change_counts(changes: list[dict]) -> list[tuple[str, int, int, int]]:
+    """[(what, added, removed, changed)] for nodes, connections and settings that changed at all."""
+    labels = {"node": _("Nodes"), "edge": _("Connections"), "setting": _("Settings")}
+    rows = []
+    for what, label in labels.items():
+        mine = [c for c in changes if c["what"] == what]
+        if mine:
+            changed = len({c["id"] for c in mine if c["op"] == "changed"})  # one per item, however many fields
+            added, removed = (sum(c["op"] == op for c in mine) for op in ("added", "removed"))
+            rows.append((label, added, removed, changed))
+    return rows
 
 
 @require_http_methods(["GET"])

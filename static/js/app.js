@@ -21,16 +21,36 @@
   }
   window.salesStudioToast = addToast;
   // No inline handlers (the Content-Security-Policy allows scripts from this site only): a form with [data-confirm]
-  // asks before it is sent; a field with [data-autosubmit] sends its form when it changes (after [data-confirm]).
+  // asks in the page's own dialog before it is sent ([data-confirm-detail] names a <template> shown under the
+  // question); a field with [data-autosubmit] sends its form when it changes (after [data-confirm]).
+  function ask(question, detail, yes, no) {
+    var box = document.getElementById("confirm-modal");
+    var modal = window.bootstrap.Modal.getOrCreateInstance(box);
+    var answered = false;
+    box.querySelector("[data-confirm-text]").textContent = question;
+    var extra = box.querySelector("[data-confirm-detail]");
+    extra.textContent = "";
+    var template = detail && document.querySelector(detail);
+    if (template) extra.appendChild(template.content.cloneNode(true));
+    var ok = box.querySelector("[data-testid=confirm-ok]");
+    ok.onclick = function () { answered = true; modal.hide(); yes(); };
+    box.addEventListener("hidden.bs.modal", function () { if (!answered && no) no(); }, {once: true});
+    modal.show();
+  }
+  function send(form) { form.requestSubmit ? form.requestSubmit() : form.submit(); }
   document.addEventListener("submit", function (e) {
     var form = e.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) e.preventDefault();
+    if (!form.dataset || !form.dataset.confirm) return;
+    if (form.dataset.confirmed) { delete form.dataset.confirmed; return; }
+    e.preventDefault();
+    ask(form.dataset.confirm, form.dataset.confirmDetail, function () { form.dataset.confirmed = "1"; send(form); });
   });
   document.addEventListener("change", function (e) {
     var field = e.target;
     if (!field.hasAttribute || !field.hasAttribute("data-autosubmit")) return;
-    if (field.dataset.confirm && !window.confirm(field.dataset.confirm)) { field.value = ""; return; }
-    field.form.requestSubmit ? field.form.requestSubmit() : field.form.submit();
+    if (!field.dataset.confirm) { send(field.form); return; }
+    ask(field.dataset.confirm, field.dataset.confirmDetail, function () { send(field.form); },
+        function () { field.value = ""; });
   });
   // A [data-copy] button copies the value of the input beside it (invitation links).
   document.addEventListener("click", function (e) {

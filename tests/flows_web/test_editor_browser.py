@@ -257,3 +257,32 @@ def test_the_demo_bot_opens_validates_clean_and_publishes(live_server, page):
     publish(page, "演示")
     version = Flow.objects.get(bot=bot).versions.first()
     assert version.number == published + 1 and version.note == "演示" and version.program["start"]
+
+
+def test_restoring_asks_in_the_pages_own_dialog_with_the_versions_note_and_changes(live_server, page):
+    owner = factories.make_user("qian")
+    bot = make_bot(factories.make_workspace(owner, "华南销售部"))
+    flow = services.get_flow(bot)
+    services.do_save_flow(flow, good_graph(), 1, owner)
+    services.do_publish(flow, owner, "开场白第一版")
+    changed = good_graph()
+    changed["nodes"][1]["texts"] = ["您好，这里是新的开场白。"]
+    services.do_save_flow(flow, changed, 2, owner)
+    services.do_publish(flow, owner, "改了开场白")
+    native = []
+    page.on("dialog", lambda d: (native.append(d.message), d.dismiss()))
+    login(page, live_server, "qian")
+    page.goto(f"{live_server.url}/w/{bot.workspace.slug}/bots/{bot.slug}/flow/versions/")
+    page.get_by_test_id("restore-1").click()
+    modal = page.get_by_test_id("confirm-modal")
+    detail = modal.get_by_test_id("restore-detail")
+    detail.wait_for()
+    assert "开场白第一版" in detail.inner_text() and "新增 0 个，删除 0 个，修改 1 个" in detail.inner_text()
+    modal.get_by_test_id("confirm-cancel").click()
+    modal.wait_for(state="hidden")
+    assert flow.versions.count() == 2
+    page.get_by_test_id("restore-1").click()
+    with page.expect_navigation():
+        modal.get_by_test_id("confirm-ok").click()
+    assert flow.versions.count() == 3 and flow.versions.first().graph == flow.versions.get(number=1).graph
+    assert native == []
