@@ -9,12 +9,13 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from calls.views import overview
 from flows.views import bundles as bundle_views
 from salesstudio.forms import LoginForm, StyledPasswordChangeForm, StyledPasswordResetForm, StyledSetPasswordForm
 from salesstudio.views import accounts, bots, workspaces
 
 bot_patterns = [
-    path("", bots.bot_detail, name="bot_detail"),
+    path("", overview.bot_detail, name="bot_detail"),
     path("export/", bundle_views.bot_export, name="bot_export"),
     path("delete/", bots.bot_delete, name="bot_delete"),
     path("flow/", include("flows.urls")),

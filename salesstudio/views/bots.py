@@ -1,4 +1,5 @@
-"""Bot list, overview, settings and deletion (import and export: flows.views.bundles)."""
+"""Bot list and deletion (the overview with the settings: calls.views.overview; import and export:
+flows.views.bundles)."""
 
 from __future__ import annotations
 
@@ -34,22 +35,6 @@ def bot_list(request: HttpRequest) -> HttpResponse:
 def job_status(request: HttpRequest, job: int) -> HttpResponse:
     job_obj = get_object_or_404(Job, pk=job, workspace=request.workspace)
     return render(request, "salesstudio/bot_list.html#job", {"job": job_obj})
-
-
-@require_http_methods(["GET", "POST"])
-@workspace_view(read="view", write="edit")
-def bot_detail(request: HttpRequest, bot: Bot) -> HttpResponse:
-    form = BotForm(request.POST or None, instance=bot)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Saved."))
-        return redirect("bot_detail", ws=request.workspace.slug, bot=bot.slug)
-    counts = {
-        "intents": bot.intents.count(),
-        "slots": bot.slots.count(),
-        "examples": bot.examples.count(),
-    }
-    return render(request, "salesstudio/bot_detail.html", {"bot": bot, "form": form, "counts": counts})
 
 
 @require_http_methods(["POST"])

@@ -50,3 +50,15 @@ def test_a_question_mid_call_is_answered_then_taught_from_the_knowledge_page(ser
     page.get_by_text("已加为“公司做了多少年”的问法").wait_for()
     assert "你们卖不卖手机" in KnowledgeEntry.objects.get(bot=demo_bot, question="公司做了多少年").phrasings
     page.screenshot(path=str(OUTPUT / "knowledge-page.png"), full_page=True)
+
+
+def test_the_overview_shows_the_version_the_week_and_what_needs_attention(server, page, demo_bot):  # noqa: F811
+    from calls.calllog.bulk import simulate_calls
+
+    simulate_calls(demo_bot, 60, days=6)
+    open_tester(page, server, demo_bot)  # logs in
+    page.goto(f"{server.url}/w/{demo_bot.workspace.slug}/bots/{demo_bot.slug}/")
+    assert page.get_by_test_id("overview-flow").inner_text().split()[1] == "v1"
+    assert page.get_by_test_id("week-calls").inner_text() == "60"
+    assert page.get_by_test_id("overview-day").count() == 7
+    page.screenshot(path=str(OUTPUT / "bot-overview.png"), full_page=True)
