@@ -137,8 +137,10 @@ def _loaded(version: ModelVersion | None):  # noqa: ANN202 — a runtime, or Non
 
 
 def run_tests_job(job, progress: Progress) -> dict:  # noqa: ANN001
-    """The body of a "run_tests" background job (salesstudio.jobs): params {"bot": id, "version"?: number}."""
+    """The body of a "run_tests" background job (salesstudio.jobs): params {"bot": id, "version"?: number,
+    "model"?: number} (by default the latest flow version and the active model)."""
     bot = Bot.objects.get(pk=job.params["bot"], workspace=job.workspace)
     version = FlowVersion.objects.filter(flow__bot=bot, number=job.params.get("version")).first()
-    run = run_suite(bot, flow_version=version, progress=progress)
+    model = ModelVersion.objects.filter(bot=bot, number=job.params.get("model")).first()
+    run = run_suite(bot, flow_version=version, model_version=model, progress=progress)
     return {"run": run.pk, "passed": run.passed, "failed": run.failed, "stale": run.stale}

@@ -25,8 +25,13 @@ from salesstudio.permissions import workspace_view
 @workspace_view(read="view", write="edit")
 def tests(request: HttpRequest, bot: Bot) -> HttpResponse:
     """GET: the tests and the last run; POST: run them all (a background job)."""
+    versions = list(FlowVersion.objects.filter(flow__bot=bot).order_by("-number").values_list("number", flat=True))
+    models = list(bot.model_versions.order_by("-number").values_list("number", "is_active"))
     if request.method == "POST":
-        do_start_job("run_tests", request.workspace, request.user, bot=bot.pk)
+        chosen = {"version": _number(request.POST.get("version"), versions),
+                  "model": _number(request.POST.get("model"), [n for n, _ in models])}
+        do_start_job("run_tests", request.workspace, request.user, bot=bot.pk,
+                     **{k: v for k, v in chosen.items() if v is not None})
         return redirect("calls:tests", ws=request.workspace.slug, bot=bot.slug)
     run = bot.test_runs.select_related("flow_version", "model_version").first()
     version = FlowVersion.objects.filter(flow__bot=bot).order_by("-number").first()
@@ -36,7 +41,12 @@ def tests(request: HttpRequest, bot: Bot) -> HttpResponse:
     job = Job.objects.filter(workspace=request.workspace, kind="run_tests", params__bot=bot.pk).first()
     uncovered = [titles.get(node, node) for node in run.coverage.get("uncovered_nodes", [])] if run else []
     return render(request, "calls/tests.html", {"bot": bot, "rows": rows, "run": run, "job": job,
-                                                "uncovered": uncovered})
+                                                "uncovered": uncovered, "versions": versions, "models": models})
+
+
+def _number(value: str | None, allowed: list[int]) -> int | None:
+    """A version number the page offered, or None (the default) for anything else."""
+    return int(value) if value and value.isdigit() and int(value) in allowed else None
 
 
 def _shown(result: dict, titles: dict[str, str]) -> dict:

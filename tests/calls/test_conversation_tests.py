@@ -192,6 +192,27 @@ def test_publishing_runs_the_tests_and_a_failure_blocks_it_unless_forced_with_a_
 
 
 @pytest.mark.django_db
+def test_a_run_can_name_the_flow_and_model_versions_and_nothing_else(client, team, demo_bot, tiny_version):
+    from nlu.models import ModelVersion
+
+    from calls.calllog.conversation_tests import run_tests_job
+
+    ModelVersion.objects.create(bot=demo_bot, number=4, path=str(tiny_version), metrics={})
+    ConversationTest.objects.create(bot=demo_bot, name="开场", turns=[{"text": "是的", "expect": {"node": "ask_head"}}])
+    client.force_login(team["editor"])
+    url = reverse("calls:tests", kwargs={"ws": team["workspace"].slug, "bot": demo_bot.slug})
+    page = client.get(url).content.decode()
+    assert 'data-testid="run-version"' in page and 'data-testid="run-model"' in page
+    client.post(url, {"version": "1", "model": "4"})
+    client.post(url, {"version": "99", "model": "x"})  # not offered: the defaults
+    chosen, default = Job.objects.filter(kind="run_tests").order_by("pk")
+    assert chosen.params == {"bot": demo_bot.pk, "version": 1, "model": 4} and default.params == {"bot": demo_bot.pk}
+    run_tests_job(chosen, lambda *_: None)
+    run = TestRun.objects.get(bot=demo_bot)
+    assert run.flow_version.number == 1 and run.model_version.number == 4
+
+
+@pytest.mark.django_db
 def test_activating_a_model_version_runs_the_tests_with_it(client, team, demo_bot, tiny_version):
     from nlu.models import ModelVersion
 
