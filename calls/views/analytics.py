@@ -66,7 +66,13 @@ def compare(request: HttpRequest, bot: Bot) -> HttpResponse:
                                     None if buckets is None else buckets.filter(flow_version_key=versions[n].pk)))
              for n in chosen if n is not None]
     outcome_names = sorted({name for _n, side in sides for name in side["outcomes"]})
-    context.update(numbers=numbers, sides=sides, nodes=_union_nodes(sides), outcome_names=outcome_names,
+    nodes = _union_nodes(sides)
+    chart = {"versions": [f"v{n}" for n, _side in sides],
+             "rates": [[side["summary"][key] for key in ("completion_rate", "deal_rate", "lead_rate", "no_match_rate")]
+                       for _n, side in sides],
+             "nodes": [title or node for node, title in nodes],
+             "dropped": [[side["funnel"].get(node, {}).get("dropped", 0) for node, _t in nodes] for _n, side in sides]}
+    context.update(numbers=numbers, sides=sides, nodes=nodes, outcome_names=outcome_names, chart=chart,
                    sides_chosen=list(zip("ab", chosen, strict=True)))
     return render(request, "calls/compare.html", context)
 

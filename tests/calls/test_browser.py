@@ -81,3 +81,16 @@ def test_the_call_page_plays_both_tracks_together_and_one_turn_at_a_time(page, l
     times = page.evaluate("[...document.querySelectorAll('#call-player audio')].map(a => a.currentTime)")
     assert max(times) - min(times) < 0.3  # the two tracks moved together
     page.screenshot(path=str(OUTPUT / "call-detail-player.png"), full_page=True)
+
+
+def test_compare_versions_draws_the_rates_and_where_calls_ended(page, live_server, team, bot, hand_calls):
+    login(page, live_server, "viewer")
+    page.goto(f"{_base(live_server, team, bot)}/analytics/compare/?a=1&b=2")
+    for name in ("compare-rates", "compare-dropped"):
+        assert page.locator(f'[data-chart="{name}"][data-ready="1"] canvas').count() >= 1, name
+    rates = page.evaluate("window.compareCharts['compare-rates'].getOption().series.map(s => [s.name, s.data])")
+    assert rates[0][0] == "v1" and rates[1][0] == "v2"
+    assert rates[0][1][:2] == [round(1 / 3, 4), round(1 / 3, 4)]  # v1: 1 of 3 calls completed, 1 a deal
+    dropped = page.evaluate("window.compareCharts['compare-dropped'].getOption().yAxis[0].data")
+    assert len(dropped) >= 3
+    page.screenshot(path=str(OUTPUT / "compare-versions.png"), full_page=True)
