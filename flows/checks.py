@@ -72,6 +72,7 @@ def analyse(graph: Graph, schema: BotSchema) -> Analysis:
                 analysis.report("unreachable", node)
         _check_loops(analysis, reachable)
         _check_templates(analysis, reachable, _surely_set(analysis, reachable, successors))
+    _check_knowledge(analysis)
     return analysis
 
 
@@ -246,6 +247,16 @@ def _check_templates(analysis: Analysis, reachable: set[str], entry: dict[str, f
                 analysis.report("unknown_placeholder", node, slot=slot)
             elif slot not in entry[node.id]:
                 analysis.report("slot_maybe_unset", node, slot=slot)
+
+
+def _check_knowledge(analysis: Analysis) -> None:
+    """A knowledge-base answer may be said at any listening node, so a slot in it may be empty (it then says
+    nothing), but a placeholder that is neither a slot nor a declared variable is a typo."""
+    known = set(analysis.schema.slots) | set(analysis.graph.settings.variables)
+    for entry in analysis.schema.knowledge.get("entries", ()):
+        for slot in dict.fromkeys(s for text in entry["answers"] for s in template_slots(text)):
+            if slot not in known:
+                analysis.report("knowledge_placeholder", question=entry["question"], slot=slot)
 
 
 def _check_loops(analysis: Analysis, reachable: set[str]) -> None:

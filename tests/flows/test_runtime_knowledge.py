@@ -87,3 +87,14 @@ def test_the_program_carries_the_knowledge_base_only_when_there_is_one():
 def test_a_malformed_knowledge_base_is_a_schema_error(knowledge):
     with pytest.raises(SchemaError):
         compile_flow(graph([node("start", "start")], []), {**demo_schema(), "knowledge": knowledge})
+
+
+def test_an_answer_naming_an_unknown_placeholder_stops_the_publish():
+    entry = {**WARRANTY, "answers": ["{客户名}您好，整机质保一年，扬程{扬程}米的也一样。"]}
+    schema = {**demo_schema(), "knowledge": {"threshold": 0.04, "entries": [entry]}}
+    flow = graph([node("start", "start"), node("done", "end", texts=["再见"], outcome="拒绝")],
+                 [edge("e1", "start", "done")])
+    result = compile_flow(flow, schema)
+    assert [(e.code, e.message_zh) for e in result.errors] == [(
+        "knowledge_placeholder", "知识库问题“质保多久”的回答用到了 {客户名}，但它既不是机器人的槽位，也不是流程设置中声明的客户变量。")]
+    assert compile_flow({**flow, "settings": {"variables": ["客户名"]}}, schema).errors == []
