@@ -15,6 +15,7 @@ from calls.calllog.conversation_tests import do_save_call_as_test, shown_differe
 from calls.forms import TestTurnsForm
 from calls.models import Call, ConversationTest
 from flows.compiler import node_titles
+from flows.forms import canvas_labels
 from flows.models import FlowVersion
 from salesstudio.jobs import do_start_job
 from salesstudio.models import Bot, Job
@@ -40,8 +41,10 @@ def tests(request: HttpRequest, bot: Bot) -> HttpResponse:
     rows = [(test, results.get(test.pk)) for test in bot.conversation_tests.all()]
     job = Job.objects.filter(workspace=request.workspace, kind="run_tests", params__bot=bot.pk).first()
     uncovered = [titles.get(node, node) for node in run.coverage.get("uncovered_nodes", [])] if run else []
+    graph = run.flow_version.graph if run and run.flow_version and run.coverage else None
     return render(request, "calls/tests.html", {"bot": bot, "rows": rows, "run": run, "job": job,
-                                                "uncovered": uncovered, "versions": versions, "models": models})
+                                                "uncovered": uncovered, "versions": versions, "models": models,
+                                                "coverage_graph": graph, "labels": canvas_labels()})
 
 
 def _number(value: str | None, allowed: list[int]) -> int | None:

@@ -52,6 +52,11 @@ def test_save_a_call_as_a_test_break_it_see_the_difference_fix_it(live_server, p
     assert page.locator("[data-testid=test-row]").get_attribute("data-status") == "passed"
     assert page.get_by_test_id("run-failed").inner_text() == "0"
     assert page.locator("[data-testid=uncovered-node]").count() > 0  # two turns do not cover the flow
+    page.wait_for_selector("#coverage-canvas[data-ready='1']")  # and the canvas shows which nodes
+    by_node = dict(page.evaluate("[...document.querySelectorAll('#coverage-canvas [data-coverage-node]')]"
+                                 ".map(el => [el.dataset.coverageNode, el.dataset.covered])"))
+    assert by_node["ask_head"] == "1" and by_node["ask_flow"] == "1" and by_node["end_deal"] == "0"
+    page.screenshot(path=str(OUTPUT / "conversation-test-coverage.png"), full_page=True)
     page.goto(editor)
     page.get_by_test_id("publish").click()
     page.get_by_test_id("publish-note").fill("测试都通过了")
