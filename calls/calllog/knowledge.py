@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from calls.models import Turn
+from flows.models import FlowVersion
+from flows.services import bot_schema
 from nlu import knowledge
 from nlu.models import KnowledgeEntry, KnowledgeSettings
 from salesstudio.models import Bot
@@ -36,6 +38,14 @@ def problem_message(error: knowledge.KnowledgeError) -> str:
         "too_many_entries": _("A knowledge base holds at most %(limit)s questions."),
     }
     return texts[error.code] % error.params if error.params else texts[error.code]
+
+
+def unpublished(bot: Bot) -> bool:
+    """Whether the entries or the threshold differ from what the latest published flow version compiled in."""
+    latest = FlowVersion.objects.filter(flow__bot=bot).order_by("-number").values_list("program", flat=True).first()
+    if latest is None:
+        return False
+    return bot_schema(bot).get("knowledge", {}) != latest.get("knowledge", {})
 
 
 def do_set_threshold(bot: Bot, value: float) -> None:

@@ -71,6 +71,9 @@ def _attention(bot: Bot, flow: dict) -> list[Attention]:
         found.append(Attention(ngettext("The draft has %(n)s change that is not published.",
                                         "The draft has %(n)s changes that are not published.", flow["unpublished"])
                                % {"n": flow["unpublished"]}, reverse("flows:editor", kwargs={"ws": ws, "bot": slug})))
+    if flow["latest"] is not None and knowledge.unpublished(bot):
+        found.append(Attention(_("The knowledge base has changes that calls do not use yet."),
+                               reverse("calls:knowledge", kwargs={"ws": ws, "bot": slug})))
     run = bot.test_runs.order_by("-created_at").first()
     if run is not None and (run.failed or run.stale):
         found.append(Attention(_("The last conversation-test run had %(n)s failing or stale test(s).")

@@ -44,7 +44,8 @@ def knowledge(request: HttpRequest, bot: Bot) -> HttpResponse:
         "bot": bot, "form": form, "rows": rows, "unanswered": services.unanswered(bot), "days": services.WINDOW_DAYS,
         "import_form": KnowledgeImportForm(), "default_threshold": DEFAULT_THRESHOLD,
         "threshold_form": KnowledgeThresholdForm(initial={"threshold": knowledge_threshold(bot)}),
-        "entries": entries, "editor": role_allows(request.membership.role, "edit")})
+        "entries": entries, "editor": role_allows(request.membership.role, "edit"),
+        "unpublished": services.unpublished(bot)})
 
 
 @require_http_methods(["GET", "POST"])

@@ -64,6 +64,20 @@ def test_the_compiler_sees_the_entries_and_the_threshold(bot):
     assert [e["question"] for e in knowledge["entries"]] == ["质保多久", "=cmd|' /C calc'!A0"]
 
 
+def test_an_edit_is_unpublished_until_the_flow_is_published_again(client, team):
+    from flows import bundles
+    from flows import services as flow_services
+
+    demo = bundles.do_import_bot(team["workspace"], bundles.load_demo_bundle(), team["owner"])
+    assert not services.unpublished(demo)
+    services.do_set_threshold(demo, 0.05)
+    assert services.unpublished(demo)
+    client.force_login(team["viewer"])
+    assert 'data-testid="knowledge-unpublished"' in client.get(url(demo, "knowledge")).content.decode()
+    flow_services.do_publish(flow_services.get_flow(demo), team["owner"])
+    assert not services.unpublished(demo)
+
+
 def test_hits_count_answers_and_unanswered_lists_what_nothing_understood(bot):
     version = get_flow(bot).versions.create(number=1, graph={}, program={}, checksum="-")
     call = open_call(bot=bot, flow_version=version)
