@@ -27,6 +27,7 @@ urlpatterns = [
     path("knowledge/<int:entry>/", knowledge.knowledge_entry, name="knowledge_entry"),
     path("knowledge/<int:entry>/delete/", knowledge.knowledge_delete, name="knowledge_delete"),
     path("knowledge/phrasing/", knowledge.knowledge_add_phrasing, name="knowledge_add_phrasing"),
+    path("knowledge/try/", knowledge.knowledge_try, name="knowledge_try"),
     path("knowledge/import/", knowledge.knowledge_import, name="knowledge_import"),
     path("knowledge/export.csv", knowledge.knowledge_export, name="knowledge_export"),
     path("knowledge/threshold/", knowledge.threshold, name="knowledge_threshold"),

@@ -18,6 +18,7 @@ from flows.models import FlowVersion
 from flows.services import bot_schema
 from nlu import knowledge
 from nlu.models import KnowledgeEntry, KnowledgeSettings
+from nlu.services import bot_understanding
 from salesstudio.models import Bot
 
 WINDOW_DAYS = 30
@@ -46,6 +47,15 @@ def unpublished(bot: Bot) -> bool:
     if latest is None:
         return False
     return bot_schema(bot).get("knowledge", {}) != latest.get("knowledge", {})
+
+
+def try_question(bot: Bot, text: str) -> knowledge.Match | None:
+    """What the knowledge base as it is now (not only as published) makes of `text`, as a live call would match it
+    against the bot's intent examples; None without entries."""
+    schema = bot_schema(bot).get("knowledge")
+    if not schema or not text.strip():
+        return None
+    return knowledge.cached_index(schema, bot_understanding(bot).texts).match(text.strip()[:500])
 
 
 def do_set_threshold(bot: Bot, value: float) -> None:
@@ -118,8 +128,9 @@ def hits(bot: Bot, days: int = WINDOW_DAYS) -> dict[str, int]:
 
 
 def unanswered(bot: Bot, days: int = WINDOW_DAYS, limit: int = UNANSWERED_SHOWN) -> list[dict]:
-    """What callers said that neither the flow nor the knowledge base understood, most frequent first:
-    [{"text", "n", "last"}]."""
-    rows = (_recent_turns(bot, days).filter(no_match=True).exclude(user_text="").values("user_text")
-            .annotate(n=Count("id"), last=Max("created_at")).order_by("-n", "-last")[:limit])
+    """What callers said that neither the flow nor the knowledge base understood, most frequent first, leaving out
+    what has since been taught as a way of asking: [{"text", "n", "last"}]."""
+    taught = {text for entry in bot.knowledge.all() for text in (entry.question, *entry.phrasings)}
+    rows = (_recent_turns(bot, days).filter(no_match=True).exclude(user_text="").exclude(user_text__in=taught)
+            .values("user_text").annotate(n=Count("id"), last=Max("created_at")).order_by("-n", "-last")[:limit])
     return [{"text": row["user_text"], "n": row["n"], "last": row["last"]} for row in rows]

@@ -3,11 +3,14 @@ nothing answered (add it as a phrasing, or start a new entry from it), import/ex
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from calls.calllog import knowledge as services
@@ -45,7 +48,21 @@ def knowledge(request: HttpRequest, bot: Bot) -> HttpResponse:
         "import_form": KnowledgeImportForm(), "default_threshold": DEFAULT_THRESHOLD,
         "threshold_form": KnowledgeThresholdForm(initial={"threshold": knowledge_threshold(bot)}),
         "entries": entries, "editor": role_allows(request.membership.role, "edit"),
-        "unpublished": services.unpublished(bot)})
+        "unpublished": services.unpublished(bot), "q": request.GET.get("q", ""),
+        "match": services.try_question(bot, request.GET.get("q", "")), "threshold": knowledge_threshold(bot)})
+
+
+@require_http_methods(["GET"])
+@workspace_view(read="view")
+def knowledge_try(request: HttpRequest, bot: Bot) -> HttpResponse:
+    """`?q=`: the entry the knowledge base would answer with, its score and why not (a fragment for htmx)."""
+    text = request.GET.get("q", "")
+    match = services.try_question(bot, text)
+    if not request.htmx:
+        return redirect(f"{reverse('calls:knowledge', kwargs={'ws': request.workspace.slug, 'bot': bot.slug})}"
+                        f"?{urlencode({'q': text})}#try")
+    return render(request, "calls/knowledge.html#try", {"bot": bot, "match": match, "q": text,
+                                                        "threshold": knowledge_threshold(bot)})
 
 
 @require_http_methods(["GET", "POST"])

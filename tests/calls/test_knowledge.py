@@ -78,6 +78,18 @@ def test_an_edit_is_unpublished_until_the_flow_is_published_again(client, team):
     assert not services.unpublished(demo)
 
 
+def test_trying_a_question_says_which_entry_would_answer_and_why_not(client, team, bot):
+    services.do_import_knowledge(bot, CSV.encode())
+    client.force_login(team["viewer"])
+    tried = client.get(url(bot, "knowledge_try"), {"q": "保质期有多长"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-matched="1"' in tried and "质保多久" in tried
+    tried = client.get(url(bot, "knowledge_try"), {"q": "好的好的"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-matched="0"' in tried
+    plain = client.get(url(bot, "knowledge_try"), {"q": "保质期有多长"})  # without htmx: the page with the answer
+    assert plain.status_code == 302 and plain.url.endswith("?q=%E4%BF%9D%E8%B4%A8%E6%9C%9F%E6%9C%89%E5%A4%9A%E9%95%BF#try")
+    assert 'data-matched="1"' in client.get(plain.url).content.decode()
+
+
 def test_hits_count_answers_and_unanswered_lists_what_nothing_understood(bot):
     version = get_flow(bot).versions.create(number=1, graph={}, program={}, checksum="-")
     call = open_call(bot=bot, flow_version=version)

@@ -49,6 +49,12 @@ def test_a_question_mid_call_is_answered_then_taught_from_the_knowledge_page(ser
     unanswered.get_by_test_id("add-phrasing").click()
     page.get_by_text("已加为“公司做了多少年”的问法").wait_for()
     assert "你们卖不卖手机" in KnowledgeEntry.objects.get(bot=demo_bot, question="公司做了多少年").phrasings
+    assert page.get_by_test_id("unanswered-row").count() == 0  # taught: no longer listed
+    page.get_by_test_id("knowledge-try-input").fill("电机烧了保不保修")
+    page.get_by_test_id("knowledge-try-submit").click()
+    result = page.get_by_test_id("knowledge-try-result")
+    result.wait_for()
+    assert "质保多久" in result.inner_text()
     page.screenshot(path=str(OUTPUT / "knowledge-page.png"), full_page=True)
 
 
