@@ -54,4 +54,5 @@ def page_texts() -> dict[str, str]:
             "corrected": _("corrected from"), "sourceExamples": _("the example phrases"),
             "sourceModel": _("NLU model v%(n)s"), "sourceLexicon": _("the slot lexicon only"),
             "remembered": _("remembered from %(date)s"), "answered": _("answered"),
-            "notAnswered": _("below the threshold, not answered"), "score": _("score")}
+            "notAnswered": _("below the threshold, not answered"), "score": _("score"),
+            "nearerExample": _("nearer to the intent example “%(example)s”: the flow answers")}

@@ -115,8 +115,9 @@
   function showKnowledge(el, knowledge) {
     var box = field(el, "knowledge");
     if (!knowledge || !knowledge.question) return;
-    box.textContent = knowledge.question + " · " + T.score + " " + knowledge.score.toFixed(3) + " · " +
-      (knowledge.answered ? T.answered : T.notAnswered);
+    var why = knowledge.answered ? T.answered
+      : knowledge.example ? T.nearerExample.replace("%(example)s", knowledge.example) : T.notAnswered;
+    box.textContent = knowledge.question + " · " + T.score + " " + knowledge.score.toFixed(3) + " · " + why;
     box.classList.toggle("text-body-secondary", !knowledge.answered);
     box.dataset.answered = knowledge.answered ? "1" : "0";
   }
