@@ -86,3 +86,10 @@ def test_what_the_bots_intent_examples_say_is_left_to_the_flow(index):
 def test_an_empty_knowledge_base_or_utterance_matches_nothing(index):
     assert not KnowledgeIndex([]).match("保修几年").matched
     assert index.match("  ") == knowledge.Match("", 0.0, False)
+
+
+def test_a_file_with_too_many_questions_is_refused_whole():
+    rows = "".join(f"问题{n},,回答{n},\n" for n in range(knowledge.MAX_ENTRIES + 1))
+    with pytest.raises(KnowledgeError) as caught:
+        knowledge.read_csv((HEADER + rows).encode())
+    assert caught.value.code == "too_many_entries" and caught.value.params == {"limit": knowledge.MAX_ENTRIES}
