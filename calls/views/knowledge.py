@@ -25,19 +25,26 @@ def _back(request: HttpRequest, bot: Bot) -> HttpResponse:
     return redirect("calls:knowledge", ws=request.workspace.slug, bot=bot.slug)
 
 
+def _saved(request: HttpRequest, bot: Bot, form: KnowledgeEntryForm, entry: KnowledgeEntry | None) -> bool:
+    """Save a posted entry form (a new entry when `entry` is None); a question another entry has is a form error."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        services.do_save_entry(bot, entry, form.cleaned_data["entry"])
+    except ValidationError as exc:
+        form.add_error("question", exc)
+        return False
+    return True
+
+
 @require_http_methods(["GET", "POST"])
 @workspace_view(read="view", write="edit")
 def knowledge(request: HttpRequest, bot: Bot) -> HttpResponse:
     """GET: the page (`?question=` prefills a new entry); POST: a new entry."""
     form = KnowledgeEntryForm(request.POST or None, initial={"question": request.GET.get("question", "")[:200]})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_save_entry(bot, None, form.cleaned_data["entry"])
-        except ValidationError as exc:
-            form.add_error("question", exc)
-        else:
-            messages.success(request, _("Added. Publish the flow for calls to use it."))
-            return _back(request, bot)
+    if _saved(request, bot, form, None):
+        messages.success(request, _("Added. Publish the flow for calls to use it."))
+        return _back(request, bot)
     entries = list(bot.knowledge.order_by("id"))
     hits = services.hits(bot)
     most = max(hits.values(), default=0)
@@ -70,14 +77,9 @@ def knowledge_try(request: HttpRequest, bot: Bot) -> HttpResponse:
 def knowledge_entry(request: HttpRequest, bot: Bot, entry: int) -> HttpResponse:
     item = get_object_or_404(KnowledgeEntry, bot=bot, pk=entry)
     form = KnowledgeEntryForm.for_entry(item, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_save_entry(bot, item, form.cleaned_data["entry"])
-        except ValidationError as exc:
-            form.add_error("question", exc)
-        else:
-            messages.success(request, _("Saved. Publish the flow for calls to use it."))
-            return _back(request, bot)
+    if _saved(request, bot, form, item):
+        messages.success(request, _("Saved. Publish the flow for calls to use it."))
+        return _back(request, bot)
     return render(request, "calls/knowledge_entry.html", {"bot": bot, "form": form, "entry": item})
 
 
