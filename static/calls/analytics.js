@@ -62,9 +62,12 @@
   function funnel() {
     var el = document.querySelector('[data-chart="funnel"]');
     var rows = data.funnel.slice().reverse();
+    // Every node's title stays readable: the chart grows with the flow instead of skipping labels.
+    el.style.height = Math.max(280, 24 * rows.length + 60) + "px";
     chart("funnel", {
-      legend: {top: 0}, grid: {left: 110, right: 20, top: 30, bottom: 20},
-      xAxis: {type: "value", minInterval: 1}, yAxis: {type: "category", data: rows.map(function (r) { return r.title; })},
+      legend: {top: 0}, grid: {left: 10, right: 20, top: 30, bottom: 20, containLabel: true},
+      xAxis: {type: "value", minInterval: 1},
+      yAxis: {type: "category", data: rows.map(function (r) { return r.title; }), axisLabel: {interval: 0}},
       series: [
         {name: el.dataset.entered, type: "bar", data: rows.map(function (r) { return r.calls; }), itemStyle: {color: "#60a5fa"}},
         {name: el.dataset.dropped, type: "bar", data: rows.map(function (r) { return r.dropped; }), itemStyle: {color: "#f87171"}}

@@ -29,6 +29,8 @@ def test_the_dashboard_draws_the_filtered_figures(page, live_server, team, bot, 
     assert sum(graded) == bot.calls.filter(flow_version__number=1).exclude(grade="").count() > 0
     drawn = page.evaluate("window.callAnalytics.charts.funnel.getOption().series.map(s => s.data)")
     assert drawn == [[1, 2, 3, 3], [0, 1, 1, 0]]  # deal, ask, need, hi (bottom-up): entered; dropped there
+    labels = page.evaluate("window.callAnalytics.charts.funnel.getOption().yAxis[0].axisLabel.interval")
+    assert labels == 0  # every node's title is drawn, however many nodes the flow has
     funnel = page.get_by_test_id("funnel-table")
     assert funnel.locator('tr[data-node="need"] [data-field="hangups"]').inner_text() == "1"
 
