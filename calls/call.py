@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from calls.dialogue import Nlu
 from calls.turns import TurnRecord
 from voice.asr import AsrEngine
-from voice.correction import LexiconCorrector
+from voice.correction import LexiconCorrector, vocabulary
 from voice.tts import TtsCache, TtsEngine
 
 _POOL: ThreadPoolExecutor | None = None
@@ -61,6 +61,13 @@ class CallSetup:
     corrector: LexiconCorrector | None = None  # near-homophones of the bot's words in transcripts
     variables: dict | None = None  # the customer's, when the call is made as one
     remembered: dict | None = None  # {slot: {"value", "date"}} from the customer's earlier calls
+
+
+def program_corrector(slots: dict[str, dict], program: dict) -> LexiconCorrector:
+    """Corrects near-homophones in transcripts towards the bot's words: its slot values, synonyms and dialect
+    variants, and every node's hot words."""
+    hot_words = [w for node in program["nodes"].values() for w in node.get("listen", {}).get("hot_words", [])]
+    return LexiconCorrector(vocabulary(slots.values(), hot_words))
 
 
 class TurnQueue:

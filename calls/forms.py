@@ -7,6 +7,7 @@ from django import forms
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
+from calls.calllog.conversation_tests import audio_names, delete_audio
 from calls.calllog.knowledge import problem_message
 from calls.crm import SCHEMES
 from calls.grading import GradingRules
@@ -124,7 +125,8 @@ NO_INTENT = "-"  # expect that the turn is understood as no intent
 
 class TestTurnsForm(forms.Form):
     """A test's table: per turn what the caller says and what is expected (intent, slots as name=value; …, the node
-    the call rests on, words the bot says); the outcome and grade at the end. Rows with no text are dropped."""
+    the call rests on, words the bot says); the outcome and grade at the end. Rows with no text are dropped. A turn
+    saved with the caller's recording keeps it while its box stays ticked."""
 
     name = forms.CharField(label=_("Name"), max_length=200, widget=forms.TextInput(attrs={"class": "form-control"}))
     outcome = forms.CharField(label=_("Outcome at the end"), max_length=60, required=False,
@@ -147,7 +149,11 @@ class TestTurnsForm(forms.Form):
         expect = turn.get("expect") or {}
         intent = expect.get("intent")
         value = lambda key, default: self.data.get(f"{key}-{index}", default) if self.is_bound else default  # noqa: E731
-        return {"index": index, "text": value("text", turn.get("text", "")),
+        audio = turn.get("audio", "")
+        if self.is_bound and not self.data.get(f"audio-{index}"):
+            audio = ""  # unticked: the turn becomes a text turn
+        return {"index": index, "text": value("text", turn.get("text", "")), "audio": audio,
+                "had_audio": "audio" in turn,
                 "intent": value("intent", NOT_CHECKED if intent is None else (intent or NO_INTENT)),
                 "slots": value("slots", "; ".join(f"{k}={v}" for k, v in (expect.get("slots") or {}).items())),
                 "node": value("node", expect.get("node", "")), "says": value("says", expect.get("says", ""))}
@@ -155,7 +161,7 @@ class TestTurnsForm(forms.Form):
     def clean(self) -> dict:
         turns = []
         for row in self.rows:
-            if not row["text"].strip():
+            if not row["text"].strip() and not row["audio"]:
                 continue
             expect = {}
             if row["intent"] != NOT_CHECKED:
@@ -174,7 +180,10 @@ class TestTurnsForm(forms.Form):
                 slots[name.strip()] = value.strip()
             if slots:
                 expect["slots"] = slots
-            turns.append({"text": row["text"].strip()[:500], "expect": expect})
+            turn = {"text": row["text"].strip()[:500], "expect": expect}
+            if row["audio"]:
+                turn["audio"] = row["audio"]  # only ever one the test already had
+            turns.append(turn)
         if not turns:
             raise forms.ValidationError(_("A test needs at least one caller turn."))
         self.cleaned_data["turns"] = turns
@@ -182,9 +191,11 @@ class TestTurnsForm(forms.Form):
 
     def save(self) -> ConversationTest:
         test = self.test
+        dropped = audio_names(test.turns) - audio_names(self.cleaned_data["turns"])
         test.name, test.outcome, test.grade = (self.cleaned_data[k] for k in ("name", "outcome", "grade"))
         test.turns = self.cleaned_data["turns"]
         test.save()
+        delete_audio(dropped)
         return test
 
 

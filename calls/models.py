@@ -262,7 +262,7 @@ class ConversationTest(models.Model):
 
     bot = models.ForeignKey("salesstudio.Bot", on_delete=models.CASCADE, related_name="conversation_tests")
     name = models.CharField(_("name"), max_length=200)
-    turns = models.JSONField(default=list)  # [{"text", "expect": {"intent"?, "slots"?, "node"?, "says"?}}]
+    turns = models.JSONField(default=list)  # [{"text", "audio"?, "expect": {"intent"?, "slots"?, "node"?, "says"?}}]
     outcome = models.CharField(_("outcome"), max_length=60, blank=True)
     grade = models.CharField(_("lead grade"), max_length=1, blank=True)
     source_call = models.ForeignKey(Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -277,6 +277,11 @@ class ConversationTest(models.Model):
 
     def as_case(self) -> dict:
         return {"name": self.name, "turns": self.turns, "outcome": self.outcome, "grade": self.grade}
+
+    @property
+    def audio_turns(self) -> int:
+        """How many turns play the caller's recording."""
+        return sum(bool(turn.get("audio")) for turn in self.turns)
 
 
 class TestRun(models.Model):

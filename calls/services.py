@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
-from calls.call import CallError, CallSetup
+from calls.call import CallError, CallSetup, program_corrector
 from calls.calllog import open_call
 from calls.calllog.customers import customer_variables, memory_days, remembered_values
 from calls.models import Call, Customer
@@ -18,7 +18,6 @@ from nlu.runtime import RuntimeLoadError, get_runtime
 from nlu.services import active_version, bot_understanding, slot_definitions
 from salesstudio.models import Workspace
 from voice import engines
-from voice.correction import LexiconCorrector, vocabulary
 
 
 @dataclass
@@ -55,8 +54,7 @@ def prepare_call(workspace: Workspace, bot_slug: str, number: int, *, voice: boo
     setup.nlu = bot_understanding(bot, model)
     if voice:
         setup.asr, setup.tts, setup.tts_cache = engines.asr_engine(), engines.tts_engine(), engines.tts_cache()
-        hot_words = [w for node in setup.program["nodes"].values() for w in node.get("listen", {}).get("hot_words", [])]
-        setup.corrector = LexiconCorrector(vocabulary(setup.slots.values(), hot_words))
+        setup.corrector = program_corrector(setup.slots, setup.program)
     call = open_call(bot=bot, flow_version=version, model_version=model_version if model else None,
                      mode=Call.Mode.VOICE if voice else Call.Mode.TEXT, user=user, seed=seed, customer=customer,
                      remembered=setup.remembered)

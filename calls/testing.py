@@ -1,8 +1,11 @@
 """Conversation tests (测试用例): caller turns with what is expected after each, run through the same `Dialogue` as a
 live call, compared, and the flow's coverage counted (plain Python, no Django).
 
-A case is `{"name", "turns": [{"text", "expect": {"intent"?, "slots"?, "node"?, "says"?}}], "outcome"?, "grade"?}`;
-every expectation is optional. `intent` is the intent the turn was understood as ("" = none), `slots` the values that
+A case is `{"name", "turns": [{"text", "audio"?, "expect": {"intent"?, "slots"?, "node"?, "says"?}}], "outcome"?,
+"grade"?}`; every expectation is optional. A turn with `audio` (the saved recording of a caller's turn) is heard by
+`listen` — ASR and the bot's lexicon correction, as on a live call — and its `text` is only what it was heard as when
+saved; a recording that cannot be heard fails that turn (field "audio", got its `TurnAudioError` code) and the case
+stops there, unchecked at the end. `intent` is the intent the turn was understood as ("" = none), `slots` the values that
 must hold after the turn (others may be set too), `node` where the call rests after it, `says` text the bot's words
 must contain; `outcome` and `grade` are checked once the turns are played and the call has hung up (a case whose flow
 ends earlier is checked where it ended). A case that names a node, intent or slot the bot no longer has is *stale*:
@@ -11,7 +14,7 @@ reported, not run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +23,18 @@ from calls.grading import CallFacts, GradingRules, grade
 from flows.runtime import format_value
 
 EXPECTATIONS = ("intent", "slots", "node", "says")
+
+
+class TurnAudioError(Exception):
+    """An audio turn that cannot be heard; `code` says why: "missing" (no such file), "unreadable" (not a 16-bit
+    WAV), "no-asr" (no speech recogniser here)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+Listen = Callable[[str, tuple[str, ...]], str]  # (a turn's audio, the listening node's hot words) → the words heard
 
 
 @dataclass
@@ -57,8 +72,9 @@ def stale_names(case: dict, program: dict, intents: Iterable[str], slots: Iterab
 
 
 def run_case(case: dict, program: dict, *, slots: dict[str, dict], nlu: Nlu | None, intents: Iterable[str],
-             rules: GradingRules | None = None, seed: int = 0) -> CaseResult:
-    """Play `case` against the compiled `program` with the bot's understanding `nlu` (as a live call does)."""
+             rules: GradingRules | None = None, seed: int = 0, listen: Listen | None = None) -> CaseResult:
+    """Play `case` against the compiled `program` with the bot's understanding `nlu` (as a live call does); audio
+    turns are heard by `listen` (none: they fail as "no-asr")."""
     result = CaseResult(name=case.get("name", ""), passed=False)
     result.stale = stale_names(case, program, intents, slots)
     if result.stale:
@@ -70,12 +86,17 @@ def run_case(case: dict, program: dict, *, slots: dict[str, dict], nlu: Nlu | No
         if dialogue.ended:
             result.differences.append(Difference(index, "ended", "the call goes on", dialogue.state["outcome"]))
             break
-        step = dialogue.hear(turn["text"])
+        try:
+            text = _heard(turn, dialogue, listen)
+        except TurnAudioError as exc:  # what follows would test a call that did not happen
+            result.differences.append(Difference(index, "audio", "heard", exc.code))
+            return result
+        step = dialogue.hear(text)
         record = step.record
         understood.append((record.intent, record.knowledge))
         _visit(result, record.from_node, record)
         got = {"intent": record.intent, "slots": record.slots, "node": record.node, "says": record.bot_text}
-        result.turns.append({"text": turn["text"], **got})
+        result.turns.append({"text": text, "audio": bool(turn.get("audio")), **got})
         result.differences += _compare(index, turn.get("expect") or {}, got)
     if not dialogue.ended:
         _visit(result, dialogue.state["node"], dialogue.step({"type": "hangup"}).record)
@@ -87,6 +108,14 @@ def run_case(case: dict, program: dict, *, slots: dict[str, dict], nlu: Nlu | No
             result.differences.append(Difference(None, name, case[name], got))
     result.passed = not result.differences
     return result
+
+
+def _heard(turn: dict, dialogue: Dialogue, listen: Listen | None) -> str:
+    if not turn.get("audio"):
+        return turn["text"]
+    if listen is None:
+        raise TurnAudioError("no-asr")
+    return listen(turn["audio"], tuple((dialogue.listen or {}).get("hot_words", ())))
 
 
 def _compare(index: int, expect: dict, got: dict) -> list[Difference]:

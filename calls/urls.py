@@ -23,6 +23,7 @@ urlpatterns = [
     path("tests/jobs/<int:job>/", tests.tests_job, name="tests_job"),
     path("tests/<int:test>/", tests.test_edit, name="test_edit"),
     path("tests/<int:test>/delete/", tests.test_delete, name="test_delete"),
+    path("tests/<int:test>/turns/<int:turn>.wav", tests.test_audio, name="test_audio"),
     path("knowledge/", knowledge.knowledge, name="knowledge"),
     path("knowledge/<int:entry>/", knowledge.knowledge_entry, name="knowledge_entry"),
     path("knowledge/<int:entry>/delete/", knowledge.knowledge_delete, name="knowledge_delete"),

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from voice.asr import AsrEngine
+from voice.asr import AsrEngine, Transcript
 from voice.audio import pcm16_to_float
 from voice.correction import LexiconCorrector
 from voice.speech import Run
@@ -53,6 +53,15 @@ class Heard:
     confidence: float | None
     span: dict[str, float]  # user_audio_start, user_audio_end (seconds)
     asr_ms: int  # how long the words took after the end of speech (less than a decode when the early one was used)
+
+
+def words_of(transcript: Transcript, corrector: LexiconCorrector | None) -> tuple[str, str, float | None]:
+    """(corrected text, text as transcribed, mean segment confidence): what a call hears in a transcript. Live calls
+    and conversation tests' audio turns hear alike."""
+    raw = transcript.text.strip()[:MAX_TEXT]
+    confidences = [s.confidence for s in transcript.segments]
+    confidence = round(sum(confidences) / len(confidences), 4) if confidences else None
+    return corrector.correct(raw) if corrector else raw, raw, confidence
 
 
 class Endpointing:
@@ -116,10 +125,7 @@ class Endpointing:
         else:
             transcript = await self.run(self.transcribe, audio, hot_words)
         asr_ms = max(0, round((time.perf_counter() - clock) * 1000))
-        raw = transcript.text.strip()[:MAX_TEXT]
-        confidences = [s.confidence for s in transcript.segments]
-        confidence = round(sum(confidences) / len(confidences), 4) if confidences else None
-        return Heard(self.corrector.correct(raw) if self.corrector else raw, raw, confidence, span, asr_ms)
+        return Heard(*words_of(transcript, self.corrector), span, asr_ms)
 
     def utterance(self, start: float, end: float) -> tuple[np.ndarray, dict[str, float]]:
         """The caller's audio from `start` to `end` (seconds) with PAD_S around it, and where it lies."""

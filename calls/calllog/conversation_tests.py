@@ -3,14 +3,19 @@ version (the same understanding a live call uses), with the run and its coverage
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from calls import testing
+from calls.call import program_corrector
 from calls.calllog.grades import rules_for
 from calls.models import Call, ConversationTest, TestRun, Turn
 from flows.compiler import node_titles
@@ -19,21 +24,46 @@ from nlu.models import ModelVersion
 from nlu.runtime import RuntimeLoadError, get_runtime
 from nlu.services import active_version, bot_understanding, slot_definitions
 from salesstudio.models import Bot
+from voice import engines
+from voice.asr import AsrError
+from voice.audio import AudioError, parse_wav, pcm16_to_float, resample, wav_bytes
+from voice.endpointing import words_of
+from voice.vad import SAMPLE_RATE
 
 Progress = Callable[[float, str], None]
 
 
 def case_from_call(call: Call) -> dict:
     """The call's caller turns as a test: each turn's intent, changed slot values and node as its expectations, the
-    call's outcome and grade at the end. What the bot said is left out (its variants depend on the call's seed)."""
-    turns = []
+    call's outcome and grade at the end. What the bot said is left out (its variants depend on the call's seed). A
+    voice call's turns keep the caller's recording (a WAV of their own, cut from the call's caller track), so that
+    the test hears them through ASR again."""
+    turns, caller = [], _caller_track(call)
     for turn in call.turns.filter(event=Turn.Event.USER).order_by("index"):
         expect = {"intent": turn.intent, "node": turn.node}
         changed = {name: value for name, value in turn.changed_slots.items() if value is not None}
         if changed:
             expect["slots"] = changed
-        turns.append({"text": turn.user_text, "expect": expect})
+        saved = {"text": turn.user_text, "expect": expect}
+        if caller is not None and turn.user_audio_start is not None and turn.user_audio_end is not None:
+            pcm, rate = caller
+            first, last = (int(t * rate) * 2 for t in (turn.user_audio_start, turn.user_audio_end))
+            if last > first:
+                saved["audio"] = default_storage.save(f"conversation_tests/{call.bot_id}/{uuid.uuid4().hex}.wav",
+                                                      ContentFile(wav_bytes(pcm[first:last], rate)))
+        turns.append(saved)
     return {"turns": turns, "outcome": call.outcome, "grade": call.grade}
+
+
+def _caller_track(call: Call) -> tuple[bytes, int] | None:
+    """(PCM16, rate) of the call's caller audio, or None when it has none (a typed call, or audio deleted)."""
+    if not call.user_audio:
+        return None
+    try:
+        with call.user_audio.open("rb") as handle:
+            return parse_wav(handle.read())
+    except (OSError, AudioError):
+        return None
 
 
 def do_save_call_as_test(call: Call, name: str = "") -> ConversationTest:
@@ -45,6 +75,33 @@ def do_save_call_as_test(call: Call, name: str = "") -> ConversationTest:
         raise ValidationError(_("The caller said nothing in this call: there is nothing to test."))
     name = name or _("Call %(n)s") % {"n": call.pk}
     return ConversationTest.objects.create(bot=call.bot, name=name[:200], source_call=call, **case)
+
+
+def audio_names(turns: Iterable[dict]) -> set[str]:
+    return {turn["audio"] for turn in turns if turn.get("audio")}
+
+
+def delete_audio(names: Iterable[str]) -> None:
+    """Delete test recordings once the transaction that stopped using them commits."""
+    names = list(names)
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
+
+
+def do_delete_test(test: ConversationTest) -> None:
+    names = audio_names(test.turns)
+    test.delete()
+    delete_audio(names)
+
+
+def forget_test_audio(calls: Iterable[Call]) -> None:
+    """The recordings that tests saved from `calls` keep of the caller (a customer forgotten): deleted, their turns
+    become text turns."""
+    for test in ConversationTest.objects.select_for_update().filter(source_call__in=list(calls)):
+        names = audio_names(test.turns)
+        if names:
+            test.turns = [{k: v for k, v in turn.items() if k != "audio"} for turn in test.turns]
+            test.save(update_fields=["turns", "updated_at"])
+            delete_audio(names)
 
 
 def run_suite(bot: Bot, *, flow_version: FlowVersion | None = None, model_version: ModelVersion | None = None,
@@ -74,17 +131,48 @@ def _play(bot: Bot, program: dict, version: ModelVersion | None,
     slots, nlu, rules = slot_definitions(bot), bot_understanding(bot, model), rules_for(bot)
     intents = list(bot.intents.values_list("name", flat=True))
     tests, results = list(bot.conversation_tests.all()), []
+    listen = _listener(bot.dialect, slots, program)
     for index, test in enumerate(tests):
         results.append((test, testing.run_case(test.as_case(), program, slots=slots, nlu=nlu, intents=intents,
-                                               rules=rules)))
+                                               rules=rules, listen=listen)))
         if progress is not None:
             progress((index + 1) / len(tests), test.name)
     return results, model is not None
 
 
+def _listener(dialect: str, slots: dict[str, dict], program: dict) -> testing.Listen:
+    """How the tests' audio turns are heard: the recording from storage, the ASR engine a live call uses (loaded at
+    the first audio turn), the bot's lexicon correction."""
+    engine, corrector = None, program_corrector(slots, program)
+
+    def listen(name: str, hot_words: tuple[str, ...]) -> str:
+        nonlocal engine
+        try:
+            with default_storage.open(name, "rb") as handle:
+                pcm, rate = parse_wav(handle.read())
+        except (OSError, SuspiciousFileOperation):
+            raise testing.TurnAudioError("missing") from None
+        except AudioError:
+            raise testing.TurnAudioError("unreadable") from None
+        try:
+            engine = engine or engines.asr_engine()
+            transcript = engine.transcribe_utterance(resample(pcm16_to_float(pcm), rate, SAMPLE_RATE),
+                                                     hot_words=hot_words, dialect=dialect)
+        except AsrError:
+            raise testing.TurnAudioError("no-asr") from None
+        return words_of(transcript, corrector)[0]
+
+    return listen
+
+
 FIELDS = {"intent": ("intent", "意图"), "slots": ("slot values", "槽位值"), "node": ("node", "节点"),
           "says": ("the bot says", "机器人说的话"), "outcome": ("outcome", "通话结果"),
-          "grade": ("lead grade", "意向等级"), "ended": ("the call had ended", "通话已结束")}
+          "grade": ("lead grade", "意向等级"), "ended": ("the call had ended", "通话已结束"),
+          "audio": ("the caller's recording", "客户录音")}
+AUDIO_PROBLEMS = {"heard": ("recognised by ASR", "经语音识别听懂"),
+                  "missing": ("the recording file no longer exists", "录音文件已不存在"),
+                  "unreadable": ("the recording file is not a readable WAV", "录音文件已损坏，无法读取"),
+                  "no-asr": ("no speech recogniser is available", "没有可用的语音识别模型")}
 
 
 def shown_difference(difference: dict, titles: dict[str, str], *, zh: bool) -> dict:
@@ -92,6 +180,8 @@ def shown_difference(difference: dict, titles: dict[str, str], *, zh: bool) -> d
     expected, got = difference["expected"], difference["got"]
     if difference["field"] == "node":
         expected, got = titles.get(expected, expected), titles.get(got, got)
+    elif difference["field"] == "audio":
+        expected, got = (AUDIO_PROBLEMS.get(v, (v, v))[1 if zh else 0] for v in (expected, got))
     en, zh_label = FIELDS.get(difference["field"], (difference["field"], difference["field"]))
     return {**difference, "label": zh_label if zh else en, "expected": expected, "got": got}
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from calls.calllog.conversation_tests import forget_test_audio
 from calls.customers import TableError, read_customers
 from calls.models import Call, Customer, Turn
 from flows.graph import MEMORY_DAYS
@@ -134,14 +135,16 @@ def remembered_values(customer: Customer, bot: Bot, days: int, *, limit: int = 2
 
 def do_forget_customer(customer: Customer) -> int:
     """Delete the customer and what their calls hold of them: audio, what they said, the slot values and what the
-    bot said (it may have said their name). Outcomes, intents, nodes, grades and timings stay, so the analytics keep
-    their counts. Returns the number of calls scrubbed."""
+    bot said (it may have said their name), and the recordings of their voice that tests saved from those calls.
+    Outcomes, intents, nodes, grades and timings stay, so the analytics keep their counts. Returns the number of calls
+    scrubbed."""
     with transaction.atomic():
         calls = list(Call.objects.select_for_update().filter(customer=customer))
         for call in calls:
             for audio in (call.user_audio, call.bot_audio):
                 if audio:
                     audio.delete(save=False)
+        forget_test_audio(calls)
         Turn.objects.filter(call__in=calls).update(user_text="", bot_text="", slots={}, changed_slots={})
         Call.objects.filter(pk__in=[c.pk for c in calls]).update(user_audio="", bot_audio="", remembered={},
                                                                  customer=None)

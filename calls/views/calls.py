@@ -65,7 +65,7 @@ def call_audio(request: HttpRequest, bot: Bot, call: int, track: str) -> HttpRes
     field = found.user_audio if track == "user" else found.bot_audio
     if not field:
         raise Http404
-    return file_response(request, field, "audio/wav")
+    return file_response(request, field.storage, field.name, "audio/wav")
 
 
 def _csv_response(lines, name: str) -> StreamingHttpResponse:

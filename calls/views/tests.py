@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from calls.calllog.conversation_tests import do_save_call_as_test, shown_difference
+from calls.calllog.conversation_tests import do_delete_test, do_save_call_as_test, shown_difference
 from calls.forms import TestTurnsForm
 from calls.models import Call, ConversationTest
 from flows.compiler import node_titles
 from flows.forms import canvas_labels
 from flows.models import FlowVersion
+from salesstudio.http import file_response
 from salesstudio.jobs import do_start_job
 from salesstudio.models import Bot, Job
 from salesstudio.permissions import workspace_view
@@ -55,7 +57,9 @@ def _number(value: str | None, allowed: list[int]) -> int | None:
 def _shown(result: dict, titles: dict[str, str]) -> dict:
     """A stored result as the page says it: what differed in words, nodes by title."""
     zh = (get_language() or "").startswith("zh")
-    return {**result, "differences": [shown_difference(d, titles, zh=zh) for d in result["differences"]]}
+    heard = {n: t["text"] for n, t in enumerate(result["turns"], start=1) if t.get("audio")}  # what ASR heard
+    return {**result, "differences": [{**shown_difference(d, titles, zh=zh), "heard": heard.get(d["turn"])}
+                                      for d in result["differences"]]}
 
 
 @require_http_methods(["GET"])
@@ -79,10 +83,21 @@ def test_edit(request: HttpRequest, bot: Bot, test: int) -> HttpResponse:
     return render(request, "calls/test_edit.html", {"bot": bot, "test": found, "form": form})
 
 
+@require_http_methods(["GET"])
+@workspace_view(read="view")
+def test_audio(request: HttpRequest, bot: Bot, test: int, turn: int) -> HttpResponse:
+    """The caller's recording of one turn of a test (1-based), with Range support."""
+    turns = get_object_or_404(ConversationTest, pk=test, bot=bot).turns
+    name = turns[turn - 1].get("audio") if 1 <= turn <= len(turns) else None
+    if not name or not default_storage.exists(name):
+        raise Http404
+    return file_response(request, default_storage, name, "audio/wav")
+
+
 @require_http_methods(["POST"])
 @workspace_view(read="edit", write="edit")
 def test_delete(request: HttpRequest, bot: Bot, test: int) -> HttpResponse:
-    get_object_or_404(ConversationTest, pk=test, bot=bot).delete()
+    do_delete_test(get_object_or_404(ConversationTest, pk=test, bot=bot))
     messages.success(request, _("Test deleted."))
     return redirect("calls:tests", ws=request.workspace.slug, bot=bot.slug)
 

@@ -135,4 +135,5 @@ def do_delete_recording(recording: Recording) -> None:
 
 def audio_response(request: HttpRequest, recording: Recording) -> HttpResponse:
     """The recording's file, seekable in an <audio> element."""
-    return file_response(request, recording.file, CONTENT_TYPES.get(recording.format, "application/octet-stream"))
+    content_type = CONTENT_TYPES.get(recording.format, "application/octet-stream")
+    return file_response(request, recording.file.storage, recording.file.name, content_type)
