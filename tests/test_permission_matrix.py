@@ -65,6 +65,9 @@ def objects_for(team: dict, workspace) -> dict[str, object]:
     audio_name = "recordings/permission-matrix.wav"  # one small WAV shared by every test's recordings
     if not default_storage.exists(audio_name):
         default_storage.save(audio_name, ContentFile(wav_bytes(b"\x00\x00" * 1600, 16_000)))
+    test_audio = "conversation_tests/permission-matrix.wav"  # a test turn's recording (deleted with its test)
+    if not default_storage.exists(test_audio):
+        default_storage.save(test_audio, ContentFile(wav_bytes(b"\x00\x00" * 1600, 16_000)))
     recording = bot.recordings.first() or Recording.objects.create(
         bot=bot, file=audio_name, original_name="call.wav", sha256=f"{bot.pk:064d}", size=3244, format="wav",
         duration=0.1, status="done", progress=1.0)
@@ -96,7 +99,9 @@ def objects_for(team: dict, workspace) -> dict[str, object]:
         "token": workspace.invitations.create(email="new@example.com", role="viewer").token,
         "invitation": workspace.invitations.create(email="later@example.com", role="viewer").pk,
         "customer": workspace.customers.get_or_create(phone="13800000000", defaults={"name": "王总"})[0].pk,
-        "test": bot.conversation_tests.get_or_create(name="开场", defaults={"turns": [{"text": "你好"}]})[0].pk,
+        "test": bot.conversation_tests.get_or_create(name="开场", defaults={"turns": [{"text": "你好",
+                                                                                    "audio": test_audio}]})[0].pk,
+        "turn": 1,
         "entry": bot.knowledge.get_or_create(question="质保多久", defaults={"answers": ["一年。"]})[0].pk,
     }
 
