@@ -188,7 +188,7 @@ STATICFILES_DIRS = [
     ("vendor/echarts", BASE_DIR / "node_modules/echarts/dist"),
     ("vendor/logicflow/core", BASE_DIR / "node_modules/@logicflow/core/dist"),
     ("vendor/logicflow/extension", BASE_DIR / "node_modules/@logicflow/extension/dist"),
-    ("vendor/logicflow/layout", BASE_DIR / "node_modules/@logicflow/layout/dist"),
+    ("vendor/dagre", BASE_DIR / "node_modules/dagre/dist"),
 ]
 # Serve straight from the finders in development and tests; production runs collectstatic (done by the set-up).
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("WHITENOISE_USE_FINDERS", True)

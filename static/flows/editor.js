@@ -29,7 +29,7 @@
     return prefix + counters[prefix];
   }
 
-  var plugins = [window.Extension.MiniMap, window.Layout.Dagre];
+  var plugins = [window.Extension.MiniMap];
   // Big flows render only what is in view (LogicFlow's partial mode).
   var big = (graph.nodes || []).length > BIG_FLOW;
   var lf = new window.Core.LogicFlow({
@@ -57,15 +57,7 @@
 
   var loading = true;
   lf.render(Shapes.toLogicFlow(graph));
-  // Open on the whole flow when it fits at a readable size, else at a readable zoom with the start node near the top
-  // of the view, the flow running down from it ("fit" stays a button).
-  fit();
-  if (lf.graphModel.transformModel.SCALE_X < READABLE_ZOOM) {
-    lf.zoom(READABLE_ZOOM);
-    var first = (graph.nodes || []).find(function (n) { return n.kind === "start"; }) || graph.nodes[0];
-    lf.focusOn(first.id);
-    lf.translate(0, -Math.max(0, container.clientHeight / 2 - 90));
-  }
+  showFlow();
   // The minimap draws the whole flow a second time: after the canvas is on screen.
   requestAnimationFrame(function () {
     setTimeout(function () { if (lf.extension.miniMap) lf.extension.miniMap.show(); }, 0);
@@ -74,6 +66,17 @@
   container.dataset.ready = "1";
   window.flowEditor = {lf: lf, save: function () { return save(true); }, getGraph: currentGraph,
     readyAt: performance.now()};
+
+  // The whole flow when it fits at a readable size, else a readable zoom with the start node near the top of the
+  // view, the flow running down from it ("fit" stays a button): on opening and after auto layout.
+  function showFlow() {
+    fit();
+    if (lf.graphModel.transformModel.SCALE_X >= READABLE_ZOOM) return;
+    lf.zoom(READABLE_ZOOM);
+    var first = lf.graphModel.nodes.find(function (n) { return n.type === "ss-start"; }) || lf.graphModel.nodes[0];
+    lf.focusOn(first.id);
+    lf.translate(0, -Math.max(0, container.clientHeight / 2 - 90));
+  }
 
   // Fit the whole flow in view, but never blow a small flow up beyond 100 %.
   function fit() {
@@ -360,6 +363,24 @@
     clearPanel();
   }
 
+  // Auto layout redraws the flow from its JSON at the new positions, as a reload would (the edges find their
+  // anchors again). LogicFlow records that in its history without announcing it: announced here, so that undo,
+  // the minimap and saving follow.
+  function layout() {
+    var graph = currentGraph();
+    var placed = window.FlowLayout.positions(graph.nodes.map(function (n) {
+      var model = lf.getNodeModelById(n.id);
+      return {id: n.id, kind: n.kind, position: n.position, width: model.width, height: model.height};
+    }), graph.edges);
+    graph.nodes.forEach(function (n) { n.position = placed[n.id]; });
+    clearPanel();
+    lf.renderRawData(Shapes.toLogicFlow(graph));
+    var history = lf.history;
+    lf.emit("history:change", {data: {undos: history.undos, redos: history.redos, undoAble: history.undoAble(),
+      redoAble: history.redoAble()}});
+    showFlow();
+  }
+
   var actions = {
     settings: function () { post(config.urls.settings_panel, {settings: JSON.stringify(settings)}); },
     undo: function () { lf.undo(); },
@@ -367,10 +388,7 @@
     "zoom-in": function () { lf.zoom(true); },
     "zoom-out": function () { lf.zoom(false); },
     fit: fit,
-    layout: function () {
-      lf.extension.dagre.layout({rankdir: "TB", nodesep: 50, ranksep: 70});
-      fit();
-    },
+    layout: layout,
     save: function () { save(true); },
     reload: function () { stale = true; changes = savedChanges; window.location.reload(); },
     "delete-selected": deleteSelected,
