@@ -132,3 +132,44 @@ def test_a_microphone_call_is_heard_answered_and_its_audio_kept(server, browser,
     call = Call.objects.get(bot=demo_bot)
     assert call.mode == "voice" and call.turns.filter(event="user", asr_ms__isnull=False).exists()
     assert call.user_audio and call.bot_audio
+
+
+OVERSIZE_JS = """async ([size]) => {
+  const socket = window.testerSockets[0];
+  const events = [];
+  socket.addEventListener("message", (e) => { if (typeof e.data === "string") events.push(JSON.parse(e.data)); });
+  const closed = new Promise((done) => socket.addEventListener("close", (e) => done(e.code)));
+  socket.send("x".repeat(20000));  // over the call's own limit: refused with an error event, the call goes on
+  await new Promise((done) => setTimeout(done, 1000));
+  const open = socket.readyState === WebSocket.OPEN;
+  socket.send("y".repeat(size));  // over daphne's 1 MiB: autobahn drops the connection before the call sees it
+  return {errors: events.filter((e) => e.type === "error").map((e) => e.message), open: open, code: await closed};
+}"""
+
+
+def test_an_oversized_message_is_refused_and_the_call_keeps_its_turns(server, page, demo_bot):
+    """Over the call's 16,000 characters: an error event, the call goes on. Over daphne's 1 MiB message limit, autobahn
+    drops the connection (no close handshake, so no event can say why): the page says the connection was lost and the
+    call is logged 断线 with every turn it had."""
+    page.add_init_script("""(() => {
+      const Native = window.WebSocket;
+      window.testerSockets = [];
+      window.WebSocket = function (url, protocols) {
+        const socket = new Native(url, protocols);
+        window.testerSockets.push(socket);
+        return socket;
+      };
+      window.WebSocket.prototype = Native.prototype;
+      Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+    })()""")
+    open_tester(page, server, demo_bot)
+    page.get_by_test_id("mode-text").click()
+    page.get_by_test_id("start-call").click()
+    page.get_by_test_id("say-input").fill("是的")
+    page.get_by_test_id("say-send").click()
+    page.locator("[data-testid=turn][data-turn='1'] [data-stage=nlu]").wait_for()
+    result = page.evaluate(OVERSIZE_JS, [2 * 1024 * 1024])
+    assert result["open"] and len(result["errors"]) == 1 and result["code"] in (1006, 1009)
+    assert page.get_by_test_id("call-status").inner_text() == "连接已断开"
+    call = wait_until(lambda: Call.objects.filter(bot=demo_bot, ended_at__isnull=False).first())
+    assert call.outcome == "断线" and call.turns.filter(event="user").count() == 1
