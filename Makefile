@@ -19,6 +19,7 @@ run: setup
 
 test: test-setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+	node --test tests/js/
 
 setup: system-packages $(VENV)/.deps node_modules/.package-lock.json locale/zh_Hans/LC_MESSAGES/django.mo
 

@@ -1,7 +1,7 @@
 // The last test run's coverage on the read-only flow canvas: nodes some test reached in green, the others in red.
+import * as Shapes from "../flows/nodes.js";
 (function () {
   "use strict";
-  var Shapes = window.FlowShapes;
   var read = function (id) { return JSON.parse(document.getElementById(id).textContent); };
   var graph = read("coverage-graph"), uncovered = read("coverage-uncovered");
   Shapes.state.labels = read("coverage-labels");

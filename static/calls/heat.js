@@ -1,8 +1,8 @@
 // The funnel drawn on the read-only flow canvas: each node is tinted by the share of its calls that dropped there and
 // carries its figures (entered / left / dropped · hung up, silence, no-match, barge-in).
+import * as Shapes from "../flows/nodes.js";
 (function () {
   "use strict";
-  var Shapes = window.FlowShapes;
   var read = function (id) { return JSON.parse(document.getElementById(id).textContent); };
   var graph = read("heat-graph"), rows = read("heat-rows");
   Shapes.state.labels = read("heat-labels");

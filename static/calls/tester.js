@@ -1,5 +1,6 @@
 // The live call tester: a WebSocket call (protocol in README.md, "Live call protocol"), the microphone through an
 // AudioWorklet (static/calls/mic-worklet.js), streamed bot audio, chat bubbles and a debug card per turn.
+import * as Shapes from "../flows/nodes.js";
 (function () {
   "use strict";
   var byId = function (id) { return document.getElementById(id); };
@@ -10,7 +11,6 @@
   var STAGES = ["vad", "asr", "nlu", "flow", "tts"];
 
   // --- the read-only canvas of the called version, the current node highlighted ------------------------------------
-  var Shapes = window.FlowShapes;
   Shapes.state.labels = config.labels;
   var container = byId("tester-canvas");
   var lf = Shapes.readOnlyCanvas(container, config.graph);

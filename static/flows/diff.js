@@ -1,7 +1,7 @@
 // The read-only canvas of the version diff: the newer graph plus the removed items, coloured by their change.
+import * as Shapes from "./nodes.js";
 (function () {
   "use strict";
-  var Shapes = window.FlowShapes;
   var read = function (id) { return JSON.parse(document.getElementById(id).textContent); };
   var graph = read("diff-graph"), nodes = read("diff-nodes"), edges = read("diff-edges");
   Shapes.state.labels = read("diff-labels");

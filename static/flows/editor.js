@@ -1,8 +1,9 @@
 // The flow editor: LogicFlow canvas, palette, server-rendered side panel (htmx), autosave with optimistic locking,
 // live validation list, publish. The server owns the data: every node edit goes through the panel's form.
+import * as Shapes from "./nodes.js";
+import * as FlowLayout from "./layout.js";
 (function () {
   "use strict";
-  var Shapes = window.FlowShapes;
   var BIG_FLOW = 120;
   var READABLE_ZOOM = 0.8;  // below this the node texts are too small to read
   var config = JSON.parse(document.getElementById("flow-config").textContent);
@@ -368,7 +369,7 @@
   // the minimap and saving follow.
   function layout() {
     var graph = currentGraph();
-    var placed = window.FlowLayout.positions(graph.nodes.map(function (n) {
+    var placed = FlowLayout.positions(graph.nodes.map(function (n) {
       var model = lf.getNodeModelById(n.id);
       return {id: n.id, kind: n.kind, position: n.position, width: model.width, height: model.height};
     }), graph.edges);

@@ -73,7 +73,7 @@ def test_the_call_page_plays_both_tracks_together_and_one_turn_at_a_time(page, l
     login(page, live_server, "viewer")
     page.goto(f"{_base(live_server, team, bot)}/{call.pk}/")
     player = page.get_by_test_id("call-audio")
-    expect(page.get_by_test_id("player-time")).to_have_text("0:00 / 0:07")  # the longer track's length
+    expect(page.get_by_test_id("player-time")).to_have_text("0:00 / 0:07", timeout=15_000)  # the longer one
     [button] = page.get_by_test_id("turn-play").all()  # only turn 1 has audio offsets
     button.click()
     expect(player).to_have_attribute("data-playing", "1")

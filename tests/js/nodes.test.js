@@ -1,0 +1,52 @@
+// The pure parts of the canvas's shapes (static/flows/nodes.js): what a node box says, edge labels, and the
+// conversion between the flow JSON and LogicFlow's data. Run by `make test` (node --test).
+import assert from "node:assert/strict";
+import {readFileSync} from "node:fs";
+import {test} from "node:test";
+
+import * as Shapes from "../../static/flows/nodes.js";
+
+const demo = JSON.parse(readFileSync(new URL("../../flows/demo/flow.json", import.meta.url), "utf8"));
+const KIND_FIELDS = {start: [], say: ["texts"], ask: ["slots", "prompts", "reprompts", "max_retries"],
+  branch: ["prompts", "reprompts", "max_retries"], condition: [], transfer: ["texts", "queue"],
+  end: ["texts", "outcome"]};
+
+test("a node's summary is its first script, with how many more there are", () => {
+  assert.equal(Shapes.summary("say", {texts: ["您好", "你好"]}), "您好 (+1)");
+  assert.equal(Shapes.summary("ask", {slots: ["扬程", "流量"], prompts: ["要多大？"]}), "⟨扬程、流量⟩ 要多大？");
+  assert.equal(Shapes.summary("transfer", {queue: "售后", texts: ["马上转接"]}), "[售后] 马上转接");
+  assert.equal(Shapes.summary("condition", {}), "");
+});
+
+test("a node's box escapes what the manager typed", () => {
+  Shapes.state.labels = {kinds: {say: "播报"}, conditions: {}};
+  const html = Shapes.nodeHtml("say", {title: "<img src=x onerror=alert(1)>", texts: ["\"引号\" & 符号"]}, "n1");
+  assert.ok(!html.includes("<img"));
+  assert.ok(html.includes("&lt;img src=x onerror=alert(1)&gt;") && html.includes("&quot;引号&quot; &amp; 符号"));
+  assert.ok(html.includes('data-node-id="n1"'));
+});
+
+test("an edge is labelled in the page's words: the intent, the condition in words, or the exit's name", () => {
+  Shapes.state.labels = {kinds: {}, conditions: {default: "默认", intent: "意图", expr: "条件"},
+    exprWords: {filled: "已填写", remembered: "记得"}};
+  assert.equal(Shapes.conditionLabel({type: "intent", intent: "询价"}), "询价");
+  assert.equal(Shapes.conditionLabel({type: "default"}), "默认");
+  assert.equal(Shapes.conditionLabel({type: "expr", expr: "filled(扬程) and remembered(流量)"}),
+    "已填写(扬程) and 记得(流量)");
+  assert.equal(Shapes.conditionLabel({type: "expr"}), "条件");
+  assert.equal(Shapes.conditionLabel(null), "");
+});
+
+test("the demo flow survives the round trip through LogicFlow's data", () => {
+  const back = Shapes.fromLogicFlow(Shapes.toLogicFlow(demo), demo.settings, KIND_FIELDS);
+  assert.deepEqual(back.nodes.map((n) => n.id), demo.nodes.map((n) => n.id));
+  assert.deepEqual(back.nodes.map((n) => n.position), demo.nodes.map((n) => n.position));
+  assert.deepEqual(back.edges, demo.edges.map((e) => ({id: e.id, source: e.source, target: e.target,
+    condition: e.condition})));
+  const ask = back.nodes.find((n) => n.kind === "ask");
+  assert.deepEqual(ask.slots, demo.nodes.find((n) => n.id === ask.id).slots);
+});
+
+test("every kind has an icon and a colour", () => {
+  for (const kind of Shapes.KINDS) assert.ok(Shapes.ICONS[kind] && Shapes.COLORS[kind], kind);
+});
