@@ -3,8 +3,8 @@
 Prints one JSON object. Parts (select with --only, repeatable):
 - asr: CER per subset and overall with the product's decoding per dialect (voice.asr.DIALECTS) and with plain
   faster-whisper (int8, beam 5, VAD, no prompt) in the same run, as a ratio per subset (target: Mandarin ≤ 0.8×
-  plain); with sales hot words; on telephone-band copies (sox: 8 kHz, 300–3400 Hz, μ-law, decoded back to 16 kHz);
-  RTF of each batch run (target ≤ 0.25).
+  plain); with sales hot words; as a phone line's call hears it (sox: 300–3400 Hz at 8 kHz, then G.711 μ-law
+  through the live call's own conversion to 16 kHz, voice.telephone); RTF of each batch run (target ≤ 0.25).
 - tts: time to first audio and RTF per engine (espeak-ng Mandarin and Cantonese; coqui-tts on TTS_MODEL when set,
   else a full-size VITS with random weights, which measures speed only: its speech is noise of arbitrary length).
 
@@ -29,10 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import ctranslate2  # noqa: E402
+import numpy as np  # noqa: E402
 
 from voice.asr import DIALECTS, WhisperEngine, resolve_asr_model  # noqa: E402
 from voice.asr_eval import evaluate_tsv  # noqa: E402
-from voice.audio import decode  # noqa: E402
+from voice.audio import parse_wav, pcm16_to_float  # noqa: E402
+from voice.telephone import LineCodec, LineFormat, mulaw_encode  # noqa: E402
 from voice.tts import EspeakEngine, TtsEngine  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "speech" / "zh_dev" / "transcripts.tsv"
@@ -50,12 +52,17 @@ def log(*args: Any) -> None:
 
 
 def telephone_band(path: Path) -> Any:
-    """Decode `path` after a round trip through an 8 kHz μ-law, 300–3400 Hz telephone channel (sox)."""
+    """`path` as a live call from a phone line hears it: a 300–3400 Hz channel at 8 kHz (sox), G.711 μ-law, then the
+    call's own conversion to 16 kHz (voice.telephone), 20 ms frame by frame."""
     with tempfile.TemporaryDirectory() as folder:
         narrow = Path(folder) / "phone.wav"
-        subprocess.run(["sox", str(path), "-r", "8000", "-c", "1", "-e", "mu-law", "-t", "wav", str(narrow),
+        subprocess.run(["sox", str(path), "-r", "8000", "-c", "1", "-b", "16", "-t", "wav", str(narrow),
                         "sinc", "300-3400"], check=True, capture_output=True)
-        return decode(narrow)
+        pcm, _ = parse_wav(narrow.read_bytes())
+    line = LineFormat("mulaw", 8000)
+    sent, codec = mulaw_encode(np.frombuffer(pcm, dtype="<i2")), LineCodec(line)
+    size = line.frame_bytes
+    return pcm16_to_float(b"".join(codec.to_pipeline(sent[i:i + size]) for i in range(0, len(sent), size)))
 
 
 def summary(result: dict[str, Any]) -> dict[str, Any]:

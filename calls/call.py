@@ -7,13 +7,14 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from calls.dialogue import Nlu
 from calls.turns import TurnRecord
 from voice.asr import AsrEngine
 from voice.correction import LexiconCorrector, vocabulary
+from voice.telephone import LineFormat
 from voice.tts import TtsCache, TtsEngine
 
 _POOL: ThreadPoolExecutor | None = None
@@ -61,6 +62,7 @@ class CallSetup:
     corrector: LexiconCorrector | None = None  # near-homophones of the bot's words in transcripts
     variables: dict | None = None  # the customer's, when the call is made as one
     remembered: dict | None = None  # {slot: {"value", "date"}} from the customer's earlier calls
+    line: LineFormat = field(default_factory=LineFormat)  # the caller's audio: 16 kHz PCM, or what a phone line sends
 
 
 def program_corrector(slots: dict[str, dict], program: dict) -> LexiconCorrector:

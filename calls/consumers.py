@@ -31,6 +31,7 @@ from nlu import jsonguard
 from nlu.jsonguard import UnsafeJson
 from salesstudio.permissions import check_access
 from voice.audio import wav_bytes
+from voice.telephone import LineFormat, LineFormatError
 from voice.vad import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,10 @@ class CallConsumer(AsyncWebsocketConsumer):
             seed = secrets.randbelow(2**31)
         elif type(seed) is not int or not 0 <= seed < 2**63:
             raise CallError("seed must be a non-negative integer")
+        try:
+            line = LineFormat.parse(message.get("audio"))
+        except LineFormatError as exc:
+            raise CallError(str(exc)) from None
         customer = None
         if message.get("customer") is not None or message.get("phone") is not None:
             customer = await database_sync_to_async(find_customer)(
@@ -192,10 +197,11 @@ class CallConsumer(AsyncWebsocketConsumer):
             self.workspace, message["bot"], number, voice=mode == "voice", seed=seed, user=self.scope["user"],
             customer=customer)
         self.call = prepared.call
+        prepared.setup.line = line
         self.sink = SocketSink(self.send, self.call, self._finished)
         self.pipeline = CallPipeline(prepared.setup, self.sink, voice=mode == "voice")
         await self.send_json({"type": "started", "call": self.call.pk, "mode": mode, "version": number,
-                              "nlu": prepared.setup.nlu_name, "sample_rate": SAMPLE_RATE,
+                              "nlu": prepared.setup.nlu_name, "sample_rate": line.rate, "encoding": line.encoding,
                               "customer": customer and {"name": customer.name, "phone": customer.phone},
                               "remembered": prepared.setup.remembered or {}})
         await self.pipeline.start()

@@ -17,7 +17,7 @@ from calls.dialogue import Dialogue, Step
 from calls.turns import PendingTurn, turn_events
 from voice.endpointing import MAX_TEXT, Endpointing, Utterance
 from voice.speech import LEAD_S, Speech
-from voice.vad import FRAME_BYTES
+from voice.telephone import LineCodec
 
 
 class CallPipeline:
@@ -35,8 +35,9 @@ class CallPipeline:
         self.ended = False
         self.ears = Endpointing(setup.asr, setup.dialect, run=self._cpu, silence_ms=setup.endpoint_ms,
                                 max_speech_ms=setup.max_utterance_ms, corrector=setup.corrector) if voice else None
-        self.mouth = Speech(setup.tts, setup.tts_cache, setup.voice, send=sink.audio, run=self._cpu,
-                            on_error=self._report, lead_s=lead_s) if voice else None
+        self.line = LineCodec(setup.line)  # the caller's audio format ↔ 16 kHz PCM
+        self.mouth = Speech(setup.tts, setup.tts_cache, setup.voice, run=self._cpu, on_error=self._report,
+                            send=lambda pcm: sink.audio(self.line.to_line(pcm)), lead_s=lead_s) if voice else None
 
     async def _cpu(self, fn: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
@@ -69,13 +70,14 @@ class CallPipeline:
         self.queue.add(self._event_turn, "hangup")
 
     async def audio_frame(self, frame: Any) -> None:
-        """One 20 ms frame of the caller's microphone (voice calls only)."""
+        """One 20 ms frame of the caller's audio in the call's line format (voice calls only)."""
         if not self.voice:
             raise CallError("audio frames need a voice call")
-        if not isinstance(frame, bytes) or len(frame) != FRAME_BYTES:
-            raise CallError(f"an audio frame is {FRAME_BYTES} bytes: 20 ms of 16 kHz 16-bit mono PCM")
+        line = self.setup.line
+        if not isinstance(frame, bytes) or len(frame) != line.frame_bytes:
+            raise CallError(f"an audio frame is {line.frame_bytes} bytes: {line.describe()} (mono)")
         self._check_open(answering=False)
-        heard = await self.ears.push(frame, self._hot_words(), bot_talking=self.mouth.talking,
+        heard = await self.ears.push(self.line.to_pipeline(frame), self._hot_words(), bot_talking=self.mouth.talking,
                                      may_interrupt=bool((self.dialogue.listen or {}).get("barge_in")))
         if heard in ("start", "ignored"):
             self._cancel_silence_timer()

@@ -133,6 +133,7 @@ async def test_a_socket_closed_the_moment_its_call_ends_or_its_turn_is_answered_
     ('{"type": "start", "bot": "工业泵", "mode": "text"}', "version"),
     ('{"type": "start", "bot": "nope", "version": 1, "mode": "text"}', "no such bot"),
     ('{"type": "start", "bot": "x", "version": 1, "mode": "video"}', "mode"),
+    ('{"type": "start", "bot": "x", "version": 1, "mode": "voice", "audio": {"encoding": "alaw"}}', "mulaw"),
 ])
 async def test_malformed_messages_get_an_error_event_and_the_socket_stays_open(team, demo_bot, message, error):
     client = await connect(team["editor"], team["workspace"])

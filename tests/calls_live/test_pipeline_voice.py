@@ -187,3 +187,33 @@ async def test_an_early_transcript_is_dropped_when_the_caller_speaks_on(
     await call.stop()
     assert [e["speech"] for e in recorder.of("vad")] == ["start", "end"]
     assert len(asr.lengths) == 2 and asr.lengths[1] > asr.lengths[0] + len(words) // 2  # the whole utterance
+
+
+async def test_a_phone_line_call_in_8_khz_mulaw_is_heard_and_answered_in_its_own_format(
+        short_program, demo_slots, recorder, tiny_whisper, espeak, speech):
+    from scipy.signal import resample_poly
+
+    from voice.telephone import LineFormat, mulaw_encode
+
+    line = LineFormat("mulaw", 8000)
+    call = voice_call(short_program, demo_slots, recorder, tiny_whisper, espeak, lead_s=60)
+    call.setup.line = line
+    call = CallPipeline(call.setup, recorder, voice=True, lead_s=60)
+    await call.start()
+    await call.settle()
+    assert max(len(chunk) for chunk in recorder.sound) == 800  # 100 ms of 8 kHz μ-law at most
+    sent_back = sum(len(chunk) for chunk in recorder.sound)  # a byte per 8 kHz sample for 2 bytes per 16 kHz one
+    assert sent_back > 8000 and abs(sent_back - len(call.audio_tracks()[1]) / 4) <= 2
+    with pytest.raises(CallError, match="160 bytes: 20 ms of 8 kHz μ-law"):
+        await call.audio_frame(b"\0" * 640)  # a 16 kHz frame on an 8 kHz line
+    phone = np.concatenate([resample_poly(speech, 1, 2), np.zeros(8000, np.float32)])
+    sent = mulaw_encode(np.clip(phone * 32767, -32768, 32767).astype(np.int16))
+    sent += b"\xff" * (-len(sent) % 160)
+    for at in range(0, len(sent), 160):
+        await call.audio_frame(sent[at:at + 160])
+    await call.settle()
+    await call.stop()
+    assert [e["speech"] for e in recorder.of("vad")] == ["start", "end"]
+    assert recorder.of("transcript")[0]["source"] == "asr"
+    user, _ = call.audio_tracks()
+    assert len(user) == len(sent) * 4  # kept as 16 kHz 16-bit PCM, twice the samples of the line
