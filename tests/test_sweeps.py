@@ -1,4 +1,5 @@
-"""Dead-worker recovery: a real Celery worker settles jobs whose process died within 30 s, with no page view."""
+"""The real Celery worker: it settles jobs whose process died within 30 s, with no page view, and its pool runs nicer
+than live calls."""
 
 from __future__ import annotations
 
@@ -39,3 +40,14 @@ def test_a_stalled_transcription_is_failed_and_can_be_retried(bot, celery_worker
     # The retried message reaches the worker, which records why this one cannot be transcribed (its file is gone).
     wait_until(lambda: Recording.objects.get(pk=recording.pk).status == "failed"
                and Recording.objects.get(pk=recording.pk).error != failed.error, timeout=60)
+
+
+def test_the_workers_processes_run_nicer_than_live_calls(celery_worker_process):
+    """Training and transcription take only the CPU live calls leave (WORKER_NICENESS, 10 by default)."""
+    import os
+
+    import psutil
+
+    children = wait_until(lambda: psutil.Process(celery_worker_process.pid).children(), timeout=30)
+    assert all(child.nice() >= os.getpriority(os.PRIO_PROCESS, 0) + 10 for child in children)
+    assert psutil.Process(celery_worker_process.pid).nice() == os.getpriority(os.PRIO_PROCESS, 0)  # only the pool
