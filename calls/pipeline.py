@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from calls.call import CallError, CallSetup, CallSink, TurnQueue, shared_pool
+from calls.call import CallError, CallSetup, CallSink, TurnQueue, endpoint_ms, shared_pool
 from calls.dialogue import Dialogue, Step
 from calls.turns import PendingTurn, turn_events
 from voice.endpointing import MAX_TEXT, Endpointing, Utterance
@@ -147,6 +147,8 @@ class CallPipeline:
                         offsets: dict | None = None) -> None:
         """Tell the client what the turn did, then speak the bot's text (voice) or save the turn at once (text)."""
         turn = PendingTurn(step.record, began, {**(timings or {}), **step.timings}, dict(offsets or {}))
+        if self.ears is not None:  # the next answer's end-of-speech wait, for what the call now asks
+            self.ears.set_silence(endpoint_ms(self.dialogue.listen, self.setup.slots, self.setup.endpoint_ms))
         for event in turn_events(turn.record, self.dialogue.listen, step.prediction, self.setup.nlu_name):
             await self.sink.event(event)
         self.ended = self.ended or turn.record.ended

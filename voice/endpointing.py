@@ -78,6 +78,12 @@ class Endpointing:
     async def open(self) -> None:
         self.detector = await self._vad(EndpointDetector, **self.options)
 
+    def set_silence(self, ms: int) -> None:
+        """How long a pause ends the caller's next utterance."""
+        self.options["silence_ms"] = ms
+        if self.detector is not None:
+            self.detector.silence_ms = ms
+
     @property
     def in_speech(self) -> bool:
         return self.detector is not None and self.detector.in_speech

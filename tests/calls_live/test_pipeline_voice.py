@@ -217,3 +217,26 @@ async def test_a_phone_line_call_in_8_khz_mulaw_is_heard_and_answered_in_its_own
     assert recorder.of("transcript")[0]["source"] == "asr"
     user, _ = call.audio_tracks()
     assert len(user) == len(sent) * 4  # kept as 16 kHz 16-bit PCM, twice the samples of the line
+
+
+def test_the_end_of_speech_wait_follows_what_the_node_asks(demo_slots):
+    from calls.call import endpoint_ms
+
+    ask = lambda *slots: {"expected_slots": list(slots)}  # noqa: E731
+    assert endpoint_ms(None, demo_slots, 500) == endpoint_ms({"expected_slots": []}, demo_slots, 500) == 500
+    assert endpoint_ms(ask("扬程"), demo_slots, 500) == endpoint_ms(ask("产品型号", "数量"), demo_slots, 500) == 350
+    assert endpoint_ms(ask("联系电话"), demo_slots, 500) == endpoint_ms(ask("扬程", "交付时间"), demo_slots, 500) == 800
+
+
+async def test_a_voice_call_waits_longer_after_asking_a_phone_number_and_less_after_a_number(
+        short_program, demo_slots, recorder, tiny_whisper, espeak):
+    program = json.loads(json.dumps(short_program))
+    program["nodes"]["greet"]["exits"]["next"] = "ask_phone"  # the call asks for a phone number, then for 扬程
+    program["nodes"]["ask_phone"]["exits"]["filled"] = "ask_head"
+    call = voice_call(program, demo_slots, recorder, tiny_whisper, espeak, lead_s=60)
+    await call.start()
+    assert call.dialogue.state["node"] == "ask_phone" and call.ears.detector.silence_ms == 800
+    await call.user_text("幺三八幺二三四五六七八")
+    await call.settle()
+    assert call.dialogue.state["node"] == "ask_head" and call.ears.detector.silence_ms == 350
+    await call.stop()
