@@ -209,8 +209,16 @@ class KnowledgeEntryForm(forms.Form):
         help_text=_("One per line. Write how customers really ask, in their own words and dialects."))
     answers = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
                               help_text=_("One variant per line; {slot} and {variable} placeholders are filled in."))
+    follow_up = forms.CharField(label=_("Follow-up questions"), required=False, widget=forms.Textarea(
+        attrs={"rows": 2, "class": "form-control", "placeholder": "安装地点=您的项目在哪个城市？"}),
+        help_text=_("Optional, at most three, one per line as slot=question: asked after the answer, one turn each, "
+                    "before the call goes on as chosen below."))
     after = forms.ChoiceField(label=_("After the answer"), choices=KnowledgeAfter.choices,
                               widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, data: dict | None = None, *, slots: list[str], **kwargs) -> None:  # noqa: ANN003
+        super().__init__(data, **kwargs)
+        self.slots = slots
 
     def clean(self) -> dict:
         data = super().clean()
@@ -218,15 +226,20 @@ class KnowledgeEntryForm(forms.Form):
             return data
         try:
             data["entry"] = knowledge.clean_entry(data["question"], data["phrasings"].splitlines(),
-                                                  data["answers"].splitlines(), data["after"])
+                                                  data["answers"].splitlines(), data["after"],
+                                                  data["follow_up"].splitlines())
         except knowledge.KnowledgeError as error:
             raise forms.ValidationError(problem_message(error)) from None
+        unknown = [step["slot"] for step in data["entry"].follow_up if step["slot"] not in self.slots]
+        if unknown:
+            self.add_error("follow_up", _("“%(slot)s” is not a slot of this bot.") % {"slot": unknown[0]})
         return data
 
     @classmethod
-    def for_entry(cls, entry: KnowledgeEntry, data: dict | None = None) -> KnowledgeEntryForm:
-        return cls(data, initial={"question": entry.question, "phrasings": "\n".join(entry.phrasings),
-                                  "answers": "\n".join(entry.answers), "after": entry.after})
+    def for_entry(cls, entry: KnowledgeEntry, data: dict | None = None, *, slots: list[str]) -> KnowledgeEntryForm:
+        return cls(data, slots=slots, initial={
+            "question": entry.question, "phrasings": "\n".join(entry.phrasings), "answers": "\n".join(entry.answers),
+            "after": entry.after, "follow_up": "\n".join(knowledge.follow_up_lines(entry.follow_up))})
 
 
 class KnowledgeImportForm(forms.Form):

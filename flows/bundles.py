@@ -2,7 +2,7 @@
 
 Format 1: {"format": 1, "bot": {"name", "slug", "dialect", "description"}, "intents": [...], "slots": [...],
 "examples": [{"text", "intent", "spans": [...]}], "knowledge"?: {"threshold", "entries": [{"question", "phrasings",
-"answers", "after"}]}, "flow": {graph}}. The demo bot ships as files in `demo/` (its knowledge base as the CSV a manager
+"answers", "after", "follow_up"?: [{"slot", "prompt"}]}]}, "flow": {graph}}. The demo bot ships as files in `demo/` (its knowledge base as the CSV a manager
 would import).
 """
 
@@ -76,10 +76,11 @@ def _knowledge_problems(data: Any) -> list[str]:
 
 
 def _entry(item: dict) -> knowledge.Entry:
+    follow_up = [f"{step['slot']}={step['prompt']}" for step in item.get("follow_up", [])]
     if not all(isinstance(t, str) for t in [item["question"], *item.get("phrasings", []), *item["answers"]]):
         raise TypeError("texts must be strings")
     return knowledge.clean_entry(item["question"], item.get("phrasings", []), item["answers"],
-                                 item.get("after", "return"))
+                                 item.get("after", "return"), follow_up)
 
 
 @transaction.atomic
@@ -122,8 +123,10 @@ def _import_knowledge(bot: Bot, data: dict) -> None:
     for item in data.get("entries", []):
         entry = _entry(item)
         entries[entry.question] = entry  # a repeated question: the later one wins, as in a CSV import
-    KnowledgeEntry.objects.bulk_create(KnowledgeEntry(bot=bot, question=e.question, phrasings=e.phrasings,
-                                                      answers=e.answers, after=e.after) for e in entries.values())
+    rows = [KnowledgeEntry(bot=bot) for _ in entries]
+    for row, entry in zip(rows, entries.values(), strict=True):
+        row.set_from(entry)
+    KnowledgeEntry.objects.bulk_create(rows)
     if "threshold" in data:
         KnowledgeSettings.objects.create(bot=bot, threshold=float(data["threshold"]))
 
@@ -157,8 +160,7 @@ def export_bot(bot: Bot) -> dict[str, Any]:
             for e in bot.examples.select_related("intent").order_by("id")
         ],
         "knowledge": {"threshold": knowledge_threshold(bot), "entries": [
-            {"question": e.question, "phrasings": e.phrasings, "answers": e.answers, "after": e.after}
-            for e in bot.knowledge.order_by("id")]},
+            e.as_entry().to_json() for e in bot.knowledge.order_by("id")]},
         "flow": flow.graph if flow else {},
     }
 

@@ -254,9 +254,13 @@ def _check_knowledge(analysis: Analysis) -> None:
     nothing), but a placeholder that is neither a slot nor a declared variable is a typo."""
     known = set(analysis.schema.slots) | set(analysis.graph.settings.variables)
     for entry in analysis.schema.knowledge.get("entries", ()):
-        for slot in dict.fromkeys(s for text in entry["answers"] for s in template_slots(text)):
+        texts = [*entry["answers"], *(step["prompt"] for step in entry.get("follow_up", ()))]
+        for slot in dict.fromkeys(s for text in texts for s in template_slots(text)):
             if slot not in known:
                 analysis.report("knowledge_placeholder", question=entry["question"], slot=slot)
+        for step in entry.get("follow_up", ()):
+            if step["slot"] not in analysis.schema.slots:
+                analysis.report("knowledge_follow_up_slot", question=entry["question"], slot=step["slot"])
 
 
 def _check_loops(analysis: Analysis, reachable: set[str]) -> None:

@@ -101,11 +101,23 @@ def _knowledge(data: Any) -> dict:
                 raise SchemaError(f"{path}.{key}", "must be a list of strings", "必须是字符串列表")
         if not entry["answers"]:
             raise SchemaError(f"{path}.answers", "must not be empty", "不能为空")
+        follow_up = entry.get("follow_up", [])
+        if not isinstance(follow_up, list) or not all(
+                isinstance(q, dict) and isinstance(q.get("prompt"), str) and isinstance(q.get("slot"), str)
+                for q in follow_up):
+            raise SchemaError(f"{path}.follow_up", "must be a list of {prompt, slot}", "必须是 {prompt, slot} 的列表")
     if not entries:
         return {}
-    return {"threshold": float(threshold), "entries": [
-        {"question": e["question"], "phrasings": list(e["phrasings"]), "answers": list(e["answers"]),
-         "after": e.get("after", "return")} for e in entries]}
+    return {"threshold": float(threshold), "entries": [_compiled_entry(e) for e in entries]}
+
+
+def _compiled_entry(entry: dict) -> dict:
+    """An entry as the runtime reads it; `follow_up` only when it has questions (other programs keep their checksum)."""
+    compiled = {"question": entry["question"], "phrasings": list(entry["phrasings"]),
+                "answers": list(entry["answers"]), "after": entry.get("after", "return")}
+    if entry.get("follow_up"):
+        compiled["follow_up"] = [{"prompt": q["prompt"], "slot": q["slot"]} for q in entry["follow_up"]]
+    return compiled
 
 
 def _named_items(data: dict, key: str) -> list[dict]:

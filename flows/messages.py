@@ -38,6 +38,9 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "knowledge_placeholder": (ERROR, "The knowledge-base answer to “{question}” says {{{slot}}}, which is neither a "
                                      "slot of this bot nor a customer variable declared in the flow settings.",
                               "知识库问题“{question}”的回答用到了 {{{slot}}}，但它既不是机器人的槽位，也不是流程设置中声明的客户变量。"),
+    "knowledge_follow_up_slot": (ERROR, "A follow-up question of the knowledge-base entry “{question}” collects "
+                                        "“{slot}”, which is not a slot of this bot.",
+                                 "知识库问题“{question}”的追问要收集“{slot}”，但它不是机器人的槽位。"),
     "slot_maybe_unset": (ERROR, "{label} says {{{slot}}}, but “{slot}” may still be empty here: not every path from "
                                 "the start collects it first.",
                          "{label}的话术用到了 {{{slot}}}，但此时“{slot}”可能还没有值：并非每条从开始出发的路径都先收集了它。"),

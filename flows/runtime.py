@@ -4,7 +4,8 @@ State (JSON-serialisable; treat it as opaque and hand it back unchanged)::
 
     {"program": first 16 hex digits of the program checksum, "node": current node id, "slots": {name: value},
      "retries": {node id: failed turns there}, "turns": int, "ended": bool, "outcome": str | None,
-     "seed": int, "counter": int, "vars"?: {name: value}, "remembered"?: {slot: {"value", "date"}}}
+     "seed": int, "counter": int, "vars"?: {name: value}, "remembered"?: {slot: {"value", "date"}},
+     "detour"?: {"entry": question, "step": int}}
 
 A call made "as" a known customer starts with the customer's variables (`vars`, read-only: `{客户姓名}` in scripts) and
 the slot values the customer gave in earlier calls (`remembered`: they fill `slots` from the start, and
@@ -22,7 +23,8 @@ Actions: {"type": "say", "text", "node", "knowledge"?: the entry's question when
 
 Between steps the call always rests on a listening node (ask or branch) or has ended. On a user turn: an intent
 below the confidence threshold counts as none; the node's own intent edge wins, then a global intent's edge, then (ask)
-all slots filled → "filled" exit, then a matched knowledge-base entry (the bot says its answer, then asks the node's
+all slots filled → "filled" exit, then a matched knowledge-base entry (the bot says its answer, asks the entry's
+follow-up questions one turn each — `detour` in the state, each listening for its slot —, then asks the node's
 question again, or transfers, or ends the call as 回访, as the entry says), then a global intent's default reply (the
 bot says it and asks the node's question again, staying where it was); anything else, and every silence, is a failed
 turn. A failed turn at a branch follows its
@@ -98,6 +100,9 @@ def step(program: dict, state: dict, event: dict, *, trace: list[str] | None = N
     actions: list[dict] = []
     if kind == "hangup":
         _finish(state, node["id"], HANGUP_OUTCOME, actions)
+    elif kind in ("user", "silence") and "detour" in state:
+        state["turns"] += 1
+        _on_follow_up(program, state, node, event, actions, trace)
     elif kind == "silence":
         state["turns"] += 1
         _fail_turn(program, state, node, "silence", actions, trace)
@@ -156,8 +161,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[dict],
-             trace: list[str] | None) -> None:
+def _take_slots(program: dict, state: dict, event: dict) -> str | None:
+    """Apply a user event's slot values; returns its intent when confident enough to count."""
     if "slots" in event:
         state["slots"] = {name: value for name, value in event["slots"].items() if is_filled(value)}
         for slot, entry in list(state.get("remembered", {}).items()):
@@ -166,6 +171,12 @@ def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[
     intent = event.get("intent")
     if intent is not None and event.get("confidence", 1.0) < program["settings"]["confidence_threshold"]:
         intent = None
+    return intent
+
+
+def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[dict],
+             trace: list[str] | None) -> None:
+    intent = _take_slots(program, state, event)
     exits = node["exits"]
     target = (exits["intents"].get(intent) or program["global_intents"].get(intent)) if intent else None
     if target is None and node["kind"] == "ask" and _all_filled(node, state["slots"]):
@@ -175,7 +186,7 @@ def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[
         return
     entry = _knowledge_entry(program, event.get("knowledge"))
     if entry is not None:
-        _answer(state, node, entry, actions)
+        _answer(program, state, node, entry, actions, trace)
         return
     reply = program.get("replies", {}).get(intent) if intent else None
     if reply is not None:  # answer, then ask the pending question again: the call stays where it was
@@ -191,15 +202,60 @@ def _knowledge_entry(program: dict, question: str | None) -> dict | None:
     return next((e for e in program.get("knowledge", {}).get("entries", ()) if e["question"] == question), None)
 
 
-def _answer(state: dict, node: dict, entry: dict, actions: list[dict]) -> None:
-    """Say a knowledge-base answer at the listening `node`, then do what the entry says."""
+def _answer(program: dict, state: dict, node: dict, entry: dict, actions: list[dict],
+            trace: list[str] | None) -> None:
+    """Say a knowledge-base answer at the listening `node`, then ask its follow-up questions, if any, and do what the
+    entry says."""
     actions.append({"type": "say", "text": _render(state, entry["answers"]), "node": node["id"],
                     "knowledge": entry["question"]})
+    if entry.get("follow_up"):
+        _ask_follow_up(state, node, entry, 0, actions)
+    else:
+        _after_answer(program, state, node, entry, actions, trace)
+
+
+def _ask_follow_up(state: dict, node: dict, entry: dict, index: int, actions: list[dict]) -> None:
+    """Ask the entry's `index`-th follow-up question at `node`, listening for its slot."""
+    question = entry["follow_up"][index]
+    state["detour"] = {"entry": entry["question"], "step": index}
+    actions.append({"type": "say", "text": _render(state, [question["prompt"]]), "node": node["id"]})
+    listen = node["listen"]
+    actions.append({"type": "listen", "node": node["id"], "barge_in": listen["barge_in"],
+                    "silence_timeout_ms": listen["silence_timeout_ms"], "hot_words": list(listen["hot_words"]),
+                    "expected_slots": [question["slot"]]})
+
+
+def _on_follow_up(program: dict, state: dict, node: dict, event: dict, actions: list[dict],
+                  trace: list[str] | None) -> None:
+    """The answer to a follow-up question: its slot is taken when said; each question is asked once (an answer not
+    understood, or silence, moves on too); a global intent (挂断, 转人工…) leaves the follow-up for its handler."""
+    detour = state.pop("detour")
+    entry = _knowledge_entry(program, detour["entry"])
+    if event["type"] == "user":
+        intent = _take_slots(program, state, event)
+        target = program["global_intents"].get(intent) if intent else None
+        if target is not None:
+            _enter(program, state, target, actions, trace)
+            return
+    if entry is not None and detour["step"] + 1 < len(entry["follow_up"]):
+        _ask_follow_up(state, node, entry, detour["step"] + 1, actions)
+    elif entry is not None:
+        _after_answer(program, state, node, entry, actions, trace)
+    else:
+        _prompt(state, node, actions, retry=False)
+
+
+def _after_answer(program: dict, state: dict, node: dict, entry: dict, actions: list[dict],
+                  trace: list[str] | None) -> None:
+    """What the entry says once answered: transfer, end (回访), or back to the pending question — passed on when the
+    caller's answers (to a follow-up, say) have filled everything it asks."""
     if entry["after"] == "transfer":
         actions.append({"type": "transfer", "node": node["id"]})
         state["ended"], state["outcome"] = True, TRANSFER_OUTCOME
     elif entry["after"] == "end":
         _finish(state, node["id"], GIVE_UP_OUTCOME, actions)
+    elif node["kind"] == "ask" and _all_filled(node, state["slots"]):
+        _enter(program, state, node["exits"]["filled"], actions, trace)
     else:
         _prompt(state, node, actions, retry=False)
 

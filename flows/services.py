@@ -96,8 +96,7 @@ def bot_schema(bot: Bot) -> dict:
         "intents": [{"name": i.name, "is_global": i.is_global, "reply": i.reply} for i in bot.intents.order_by("id")],
         "slots": [{"name": s.name, "type": s.type} for s in bot.slots.order_by("id")],
     }
-    entries = [{"question": e.question, "phrasings": e.phrasings, "answers": e.answers, "after": e.after}
-               for e in bot.knowledge.order_by("id")]
+    entries = [e.as_entry().to_json() for e in bot.knowledge.order_by("id")]
     if entries:
         schema["knowledge"] = {"threshold": knowledge_threshold(bot), "entries": entries}
     return schema

@@ -1,8 +1,9 @@
 """A bot's knowledge base (知识库): questions the bot answers anywhere in a call (plain Python, no Django).
 
 An entry is a question, more ways of asking it (phrasings), one or more answer variants (scripts: `{slot}` and
-`{variable}` placeholders) and what the call does after the answer: return to the pending question (the default),
-transfer to a person, or end.
+`{variable}` placeholders), up to three follow-up questions the bot asks after it (each collecting a slot: "能上门安装吗"
+→ "可以… 您的项目在哪个城市？"), and what the call does then: return to the pending question (the default), transfer
+to a person, or end.
 
 **Matching** (`KnowledgeIndex.match`): an entry's score for an utterance is 0.3 × the best cosine to its question and
 phrasings (e5 "query:" embeddings) + 0.7 × the cosine to its first answer as an e5 "passage:" (e5 was trained to find
@@ -46,6 +47,7 @@ MAX_ENTRIES = 2000
 MAX_PHRASINGS = 50
 MAX_QUESTION = 200
 MAX_ANSWER = 1000
+MAX_FOLLOW_UPS = 3
 SEPARATORS = ("｜", "|", "\n")
 # Everyday things said on a sales call that answer nothing: the background an entry must stand out from. Without it a
 # knowledge base of two entries would always have one that "stands out".
@@ -68,15 +70,41 @@ class Entry:
     answers: list[str]
     phrasings: list[str] = field(default_factory=list)
     after: str = "return"
+    follow_up: list[dict] = field(default_factory=list)  # [{"slot", "prompt"}]: asked after the answer, one turn each
 
     def to_json(self) -> dict:
-        return {"question": self.question, "phrasings": list(self.phrasings), "answers": list(self.answers),
+        data = {"question": self.question, "phrasings": list(self.phrasings), "answers": list(self.answers),
                 "after": self.after}
+        if self.follow_up:
+            data["follow_up"] = [dict(step) for step in self.follow_up]
+        return data
 
 
-def clean_entry(question: str, phrasings: list[str], answers: list[str], after: str = "return") -> Entry:
-    """An entry with trimmed texts, empty and repeated phrasings dropped (and the question itself). Raises
-    KnowledgeError: no_question, no_answer, too_long, bad_after, too_many_phrasings."""
+def parse_follow_up(lines: list[str]) -> list[dict]:
+    """Follow-up questions written one per line as 槽位=问题 (安装地点=您的项目在哪个城市？). Raises KnowledgeError:
+    bad_follow_up (the line), too_many_follow_ups."""
+    steps = []
+    for line in (" ".join(text.split()) for text in lines):
+        if not line:
+            continue
+        slot, sep, prompt = line.replace("＝", "=").partition("=")
+        if not sep or not slot.strip() or not prompt.strip():
+            raise KnowledgeError("bad_follow_up", line=line)
+        steps.append({"slot": slot.strip(), "prompt": prompt.strip()})
+    if len(steps) > MAX_FOLLOW_UPS:
+        raise KnowledgeError("too_many_follow_ups", limit=MAX_FOLLOW_UPS)
+    return steps
+
+
+def follow_up_lines(steps: list[dict]) -> list[str]:
+    return [f"{step['slot']}={step['prompt']}" for step in steps]
+
+
+def clean_entry(question: str, phrasings: list[str], answers: list[str], after: str = "return",
+                follow_up: list[str] = ()) -> Entry:
+    """An entry with trimmed texts, empty and repeated phrasings dropped (and the question itself); `follow_up` as
+    `parse_follow_up` reads it. Raises KnowledgeError: no_question, no_answer, too_long, bad_after,
+    too_many_phrasings, bad_follow_up, too_many_follow_ups."""
     question = " ".join(question.split())
     if not question:
         raise KnowledgeError("no_question")
@@ -91,10 +119,11 @@ def clean_entry(question: str, phrasings: list[str], answers: list[str], after: 
             kept.append(text)
     if len(kept) > MAX_PHRASINGS:
         raise KnowledgeError("too_many_phrasings", limit=MAX_PHRASINGS)
+    steps = parse_follow_up(list(follow_up))
     if len(question) > MAX_QUESTION or any(len(p) > MAX_QUESTION for p in kept) or any(
-            len(a) > MAX_ANSWER for a in answers):
+            len(a) > MAX_ANSWER for a in answers) or any(len(step["prompt"]) > MAX_QUESTION for step in steps):
         raise KnowledgeError("too_long")
-    return Entry(question, answers, kept, after)
+    return Entry(question, answers, kept, after, steps)
 
 
 def split_cell(cell: str) -> list[str]:
@@ -106,7 +135,7 @@ def split_cell(cell: str) -> list[str]:
 
 COLUMNS = {"问题": "question", "question": "question", "问法": "phrasings", "相似问法": "phrasings",
            "phrasings": "phrasings", "回答": "answers", "答案": "answers", "answer": "answers", "answers": "answers",
-           "之后": "after", "回答后": "after", "after": "after"}
+           "之后": "after", "回答后": "after", "after": "after", "追问": "follow_up", "follow_up": "follow_up"}
 AFTER_NAMES = {**{label: key for key, label in AFTER_LABELS.items()}, **{key: key for key in AFTER}, "": "return"}
 
 
@@ -118,7 +147,7 @@ class Table:
 
 def read_csv(data: bytes) -> Table:
     """A CSV (UTF-8 or GBK, comma or tab) with the columns 问题, 问法, 回答 and optionally 之后 (回到原问题 / 转人工 /
-    结束通话). A repeated question replaces the earlier row. Raises KnowledgeError (encoding, empty, no_columns,
+    结束通话) and 追问 (槽位=问题, one per line). A repeated question replaces the earlier row. Raises KnowledgeError (encoding, empty, no_columns,
     too_many_entries) for a file that cannot be read at all; row problems are reported per line."""
     try:
         rows = decode_table(data)
@@ -139,7 +168,7 @@ def read_csv(data: bytes) -> Table:
         try:
             after = AFTER_NAMES.get(values.get("after", ""), values.get("after", ""))
             entry = clean_entry(values.get("question", ""), split_cell(values.get("phrasings", "")),
-                                split_cell(values.get("answers", "")), after)
+                                split_cell(values.get("answers", "")), after, split_cell(values.get("follow_up", "")))
         except KnowledgeError as error:
             errors.append((line, error))
             continue
@@ -154,10 +183,11 @@ def write_csv(entries: list[Entry]) -> bytes:
     """The entries as `read_csv` reads them (UTF-8 with a BOM for Excel; formula-looking cells escaped)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["问题", "问法", "回答", "之后"])
+    writer.writerow(["问题", "问法", "回答", "之后", "追问"])
     for entry in entries:
         writer.writerow([safe_cell(entry.question), safe_cell("｜".join(entry.phrasings)),
-                         safe_cell("\n".join(entry.answers)), AFTER_LABELS[entry.after]])
+                         safe_cell("\n".join(entry.answers)), AFTER_LABELS[entry.after],
+                         safe_cell("\n".join(follow_up_lines(entry.follow_up)))])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -265,7 +295,7 @@ class KnowledgeIndex:
 
 def entries_from_json(data: list[dict]) -> list[Entry]:
     return [Entry(item["question"], list(item["answers"]), list(item.get("phrasings", [])),
-                  item.get("after", "return")) for item in data]
+                  item.get("after", "return"), [dict(step) for step in item.get("follow_up", [])]) for item in data]
 
 
 _INDEXES: OrderedDict[str, KnowledgeIndex] = OrderedDict()

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from nlu import knowledge
 from nlu.knowledge import DEFAULT_THRESHOLD
 
 
@@ -180,6 +181,7 @@ class KnowledgeEntry(models.Model):
     answers = models.JSONField(_("answer"), default=list)  # variants, like a node's scripts
     after = models.CharField(_("after the answer"), max_length=10, choices=KnowledgeAfter.choices,
                              default=KnowledgeAfter.RETURN)
+    follow_up = models.JSONField(_("follow-up questions"), default=list, blank=True)  # [{"slot", "prompt"}]
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -188,6 +190,14 @@ class KnowledgeEntry(models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+    def as_entry(self) -> knowledge.Entry:
+        return knowledge.Entry(self.question, list(self.answers), list(self.phrasings), self.after,
+                               [dict(step) for step in self.follow_up])
+
+    def set_from(self, entry: knowledge.Entry) -> None:
+        self.question, self.phrasings, self.answers = entry.question, entry.phrasings, entry.answers
+        self.after, self.follow_up = entry.after, entry.follow_up
 
 
 class KnowledgeSettings(models.Model):

@@ -32,7 +32,11 @@ def problem_message(error: knowledge.KnowledgeError) -> str:
         "no_answer": _("The answer is empty."),
         "bad_after": _("“%(value)s” is not one of 回到原问题, 转人工, 结束通话."),
         "too_many_phrasings": _("At most %(limit)s ways of asking per question."),
-        "too_long": _("A question or phrasing is longer than 200 characters, or an answer longer than 1000."),
+        "too_long": _("A question, phrasing or follow-up question is longer than 200 characters, or an answer "
+                      "longer than 1000."),
+        "bad_follow_up": _("Write each follow-up question as slot=question, e.g. 安装地点=您的项目在哪个城市？ "
+                           "(not “%(line)s”)."),
+        "too_many_follow_ups": _("At most %(limit)s follow-up questions per entry."),
         "encoding": _("The file is not a CSV in UTF-8 or GBK."),
         "empty": _("The file is empty."),
         "no_columns": _("The header row must name the columns 问题 and 回答 (and optionally 问法, 之后)."),
@@ -68,8 +72,7 @@ def do_save_entry(bot: Bot, entry: KnowledgeEntry | None, cleaned: knowledge.Ent
             pk=entry.pk if entry else None).exists():
         raise ValidationError(_("Another entry already has this question."))
     entry = entry or KnowledgeEntry(bot=bot)
-    entry.question, entry.phrasings, entry.answers, entry.after = (cleaned.question, cleaned.phrasings,
-                                                                   cleaned.answers, cleaned.after)
+    entry.set_from(cleaned)
     entry.save()
     return entry
 
@@ -101,8 +104,7 @@ def do_import_knowledge(bot: Bot, data: bytes) -> ImportResult:
 
 
 def export_knowledge(bot: Bot) -> bytes:
-    return knowledge.write_csv([knowledge.Entry(e.question, e.answers, e.phrasings, e.after)
-                                for e in bot.knowledge.order_by("id")])
+    return knowledge.write_csv([e.as_entry() for e in bot.knowledge.order_by("id")])
 
 
 def do_add_phrasing(entry: KnowledgeEntry, text: str) -> bool:

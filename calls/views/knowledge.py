@@ -41,7 +41,8 @@ def _saved(request: HttpRequest, bot: Bot, form: KnowledgeEntryForm, entry: Know
 @workspace_view(read="view", write="edit")
 def knowledge(request: HttpRequest, bot: Bot) -> HttpResponse:
     """GET: the page (`?question=` prefills a new entry); POST: a new entry."""
-    form = KnowledgeEntryForm(request.POST or None, initial={"question": request.GET.get("question", "")[:200]})
+    form = KnowledgeEntryForm(request.POST or None, slots=_slots(bot),
+                              initial={"question": request.GET.get("question", "")[:200]})
     if _saved(request, bot, form, None):
         messages.success(request, _("Added. Publish the flow for calls to use it."))
         return _back(request, bot)
@@ -76,7 +77,7 @@ def knowledge_try(request: HttpRequest, bot: Bot) -> HttpResponse:
 @workspace_view(read="view", write="edit")
 def knowledge_entry(request: HttpRequest, bot: Bot, entry: int) -> HttpResponse:
     item = get_object_or_404(KnowledgeEntry, bot=bot, pk=entry)
-    form = KnowledgeEntryForm.for_entry(item, request.POST or None)
+    form = KnowledgeEntryForm.for_entry(item, request.POST or None, slots=_slots(bot))
     if _saved(request, bot, form, item):
         messages.success(request, _("Saved. Publish the flow for calls to use it."))
         return _back(request, bot)
@@ -144,3 +145,7 @@ def threshold(request: HttpRequest, bot: Bot) -> HttpResponse:
     else:
         messages.error(request, _("The threshold must be a number between 0 and 0.5."))
     return _back(request, bot)
+
+
+def _slots(bot: Bot) -> list[str]:
+    return list(bot.slots.values_list("name", flat=True))

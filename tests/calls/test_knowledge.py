@@ -145,3 +145,49 @@ def test_an_entry_of_another_bot_is_not_found(client, team, bot):
     client.post(url(bot, "knowledge_add_phrasing"), {"entry": foreign.pk, "text": "偷偷加"})
     foreign.refresh_from_db()
     assert foreign.phrasings == []
+
+
+def test_follow_up_questions_are_checked_against_the_bots_slots_and_reach_the_compiler(client, team, bot):
+    from nlu.models import Slot
+
+    Slot.objects.get_or_create(bot=bot, name="扬程", defaults={"type": "number"})
+    client.force_login(team["editor"])
+    page = url(bot, "knowledge")
+    form = {"question": "能不能定制", "answers": "可以定制。", "after": "return"}
+    refused = client.post(page, {**form, "follow_up": "安装地点=您的项目在哪个城市？"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert refused.status_code == 200 and "“安装地点”不是机器人的槽位。" in refused.content.decode()
+    malformed = client.post(page, {**form, "follow_up": "您需要多大扬程？"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "槽位=问题" in malformed.content.decode() and not KnowledgeEntry.objects.filter(bot=bot).exists()
+    client.post(page, {**form, "follow_up": "扬程＝您需要的扬程是多少米？\n\n"})
+    entry = KnowledgeEntry.objects.get(bot=bot)
+    assert entry.follow_up == [{"slot": "扬程", "prompt": "您需要的扬程是多少米？"}]
+    listed = client.get(page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-testid="follow-up-badge"' in listed and "1 条追问" in listed
+    edit = client.get(url(bot, "knowledge_entry", entry=entry.pk)).content.decode()
+    assert "扬程=您需要的扬程是多少米？" in edit
+    assert bot_schema(bot)["knowledge"]["entries"][0]["follow_up"] == entry.follow_up
+
+
+def test_follow_up_questions_travel_in_the_csv_and_a_bad_one_is_reported_by_line(bot):
+    services.do_import_knowledge(bot, ("问题,回答,追问\n"
+                                       "能不能定制,可以定制。,扬程=要多少米？｜数量=要几台？\n"
+                                       "质保多久,一年。,没写槽位\n").encode())
+    entry = KnowledgeEntry.objects.get(bot=bot)
+    assert entry.follow_up == [{"slot": "扬程", "prompt": "要多少米？"}, {"slot": "数量", "prompt": "要几台？"}]
+    exported = services.export_knowledge(bot)
+    assert "追问" in exported.decode("utf-8-sig").splitlines()[0]
+    KnowledgeEntry.objects.all().delete()
+    result = services.do_import_knowledge(bot, exported)
+    assert result.created == 1 and KnowledgeEntry.objects.get(bot=bot).follow_up == entry.follow_up
+    bad = services.do_import_knowledge(bot, "问题,回答,追问\n质保多久,一年。,没写槽位\n".encode())
+    assert [p for p in bad.problems if p.startswith("Line 2")]
+
+
+def test_a_bot_file_keeps_the_follow_up_questions(team, bot):
+    from flows import bundles
+
+    services.do_import_knowledge(bot, "问题,回答,追问\n能不能定制,可以定制。,扬程=要多少米？\n".encode())
+    data = bundles.export_bot(bot)
+    assert data["knowledge"]["entries"][0]["follow_up"] == [{"slot": "扬程", "prompt": "要多少米？"}]
+    copy = bundles.do_import_bot(team["workspace"], data, team["owner"])
+    assert copy.knowledge.get().follow_up == [{"slot": "扬程", "prompt": "要多少米？"}]

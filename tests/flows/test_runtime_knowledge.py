@@ -98,3 +98,70 @@ def test_an_answer_naming_an_unknown_placeholder_stops_the_publish():
     assert [(e.code, e.message_zh) for e in result.errors] == [(
         "knowledge_placeholder", "知识库问题“质保多久”的回答用到了 {客户名}，但它既不是机器人的槽位，也不是流程设置中声明的客户变量。")]
     assert compile_flow({**flow, "settings": {"variables": ["客户名"]}}, schema).errors == []
+
+
+CUSTOM = {"question": "能不能定制", "phrasings": ["非标的能做吗"], "answers": ["可以按您的工况定制。"], "after": "return",
+          "follow_up": [{"slot": "流量", "prompt": "您要的流量每小时多少方？"}, {"slot": "数量", "prompt": "要做几台？"}]}
+
+
+def follow_up_program(after: str = "return") -> dict:
+    schema = {**demo_schema(), "knowledge": {"threshold": 0.04, "entries": [{**CUSTOM, "after": after}]}}
+    flow = graph([
+        node("start", "start"),
+        node("head", "ask", slots=["扬程"], prompts=["请问需要多大扬程？"]),
+        node("human", "transfer", texts=["这就帮您转人工。"]),
+        node("done", "end", texts=["好的，记下了。"], outcome="意向"),
+    ], [edge("e1", "start", "head"), edge("e2", "head", "done", "filled"), edge("e4", "head", "done", "fallback"),
+        edge("e5", "start", "human", "intent", intent="投诉")])
+    result = compile_flow(flow, schema)
+    assert result.errors == [], [e.message_en for e in result.errors]
+    return result.program
+
+
+def custom(text: str = "你们能做非标吗", **event) -> dict:
+    return {"type": "user", "text": text, "knowledge": "能不能定制", **event}
+
+
+def test_follow_up_questions_are_asked_one_turn_each_then_the_pending_question():
+    prog = follow_up_program()
+    state, _ = runtime.start(prog, 1)
+    state, actions = runtime.step(prog, state, custom())
+    assert [(a["type"], a.get("text")) for a in actions] == [
+        ("say", "可以按您的工况定制。"), ("say", "您要的流量每小时多少方？"), ("listen", None)]
+    assert actions[-1]["expected_slots"] == ["流量"] and state["node"] == "head"
+    state, actions = runtime.step(prog, state, {"type": "user", "text": "二十方", "slots": {"流量": 20}})
+    assert [a.get("text") for a in actions] == ["要做几台？", None] and actions[-1]["expected_slots"] == ["数量"]
+    state, actions = runtime.step(prog, state, {"type": "silence"})  # asked once: silence moves on too
+    assert [a.get("text") for a in actions] == ["请问需要多大扬程？", None]
+    assert state["slots"] == {"流量": 20} and "detour" not in state and state["retries"] == {}
+
+
+def test_a_follow_up_that_fills_the_pending_question_passes_it():
+    prog = follow_up_program()
+    prog["knowledge"]["entries"][0]["follow_up"] = [{"slot": "扬程", "prompt": "要多大扬程？"}]
+    state, _ = runtime.start(prog, 1)
+    state, _ = runtime.step(prog, state, custom())
+    state, actions = runtime.step(prog, state, {"type": "user", "text": "五十米", "slots": {"扬程": 50}})
+    assert actions[0]["text"] == "好的，记下了。" and state["outcome"] == "意向"
+
+
+def test_a_global_intent_leaves_the_follow_up_and_an_entry_may_transfer_after_it():
+    prog = follow_up_program()
+    state, _ = runtime.start(prog, 1)
+    state, _ = runtime.step(prog, state, custom())
+    done, actions = runtime.step(prog, state, {"type": "user", "text": "我要投诉", "intent": "投诉"})
+    assert actions[-1]["type"] == "transfer" and done["outcome"] == "转人工"
+    prog = follow_up_program("transfer")
+    state, _ = runtime.start(prog, 1)
+    for event in (custom(), {"type": "user", "text": "二十方"}, {"type": "user", "text": "两台"}):
+        state, actions = runtime.step(prog, state, event)
+    assert actions[-1] == {"type": "transfer", "node": "head"} and state["ended"]
+
+
+def test_a_state_in_a_follow_up_is_not_changed_by_stepping_it():
+    prog = follow_up_program()
+    state, _ = runtime.start(prog, 1)
+    state, _ = runtime.step(prog, state, custom())
+    before = {**state, "detour": dict(state["detour"])}
+    runtime.step(prog, state, {"type": "user", "text": "二十方", "slots": {"流量": 20}})
+    assert state == before
