@@ -5,6 +5,10 @@ Prints one JSON object. Parts (select with --only, repeatable):
   faster-whisper (int8, beam 5, VAD, no prompt) in the same run, as a ratio per subset (target: Mandarin ≤ 0.8×
   plain); with sales hot words; as a phone line's call hears it (sox: 300–3400 Hz at 8 kHz, then G.711 μ-law
   through the live call's own conversion to 16 kHz, voice.telephone); RTF of each batch run (target ≤ 0.25).
+- terms: product-term accuracy — the demo bot's product names, models and slot words in caller utterances written for
+  it (bench/data/product_terms.json), spoken by espeak-ng `cmn-latn-pinyin` and by a second voice made from it with sox
+  (lower pitch, faster), transcribed as a live call does (the node's hot words, then the bot's lexicon correction):
+  the share of terms transcribed exactly before and after the correction (target ≥ 0.9 after).
 - tts: time to first audio and RTF per engine (espeak-ng Mandarin and Cantonese; coqui-tts on TTS_MODEL when set,
   else a full-size VITS with random weights, which measures speed only: its speech is noise of arbitrary length).
 
@@ -33,12 +37,14 @@ import numpy as np  # noqa: E402
 
 from voice.asr import DIALECTS, WhisperEngine, resolve_asr_model  # noqa: E402
 from voice.asr_eval import evaluate_tsv  # noqa: E402
-from voice.audio import parse_wav, pcm16_to_float  # noqa: E402
+from voice.audio import parse_wav, pcm16_to_float, resample, wav_bytes  # noqa: E402
 from voice.telephone import LineCodec, LineFormat, mulaw_encode  # noqa: E402
 from voice.tts import EspeakEngine, TtsEngine  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "speech" / "zh_dev" / "transcripts.tsv"
-PARTS = ("asr", "tts")
+PARTS = ("asr", "terms", "tts")
+TERMS = ROOT / "bench" / "data" / "product_terms.json"
+SPEAKERS = {"espeak": [], "espeak_low_fast": ["pitch", "-300", "tempo", "1.15"]}  # sox effects: a second voice
 SALES_HOT_WORDS = ("工业泵", "离心泵", "扬程", "流量", "报价", "现货", "售后", "物流", "转人工")
 SCRIPTS = (
     "您好，我是华东工业泵的销售顾问小王。请问您现在方便说话吗？",
@@ -115,6 +121,56 @@ def bench_asr(table: Path, model_dir: Path, runs: list[str]) -> dict[str, Any]:
     return out
 
 
+def demo_program() -> tuple[dict, dict[str, dict]]:
+    """The demo flow compiled as it is published, and its slots."""
+    from flows.compiler import compile_flow
+
+    nlu = json.loads((ROOT / "flows" / "demo" / "nlu.json").read_text(encoding="utf-8"))
+    graph = json.loads((ROOT / "flows" / "demo" / "flow.json").read_text(encoding="utf-8"))
+    program = compile_flow(graph, {"intents": nlu["intents"], "slots": nlu["slots"]}).program
+    return program, {slot["name"]: slot for slot in nlu["slots"]}
+
+
+def speak(espeak: EspeakEngine, text: str, effects: list[str]) -> Any:
+    """`text` by espeak-ng's Mandarin voice, through sox `effects` when given, as 16 kHz float samples."""
+    pcm, rate = espeak.synthesize_sentence(text, voice=None, rate=None, pitch=None)
+    if effects:
+        with tempfile.TemporaryDirectory() as folder:
+            source, changed = Path(folder) / "a.wav", Path(folder) / "b.wav"
+            source.write_bytes(wav_bytes(pcm, rate))
+            subprocess.run(["sox", str(source), str(changed), *effects], check=True, capture_output=True)
+            pcm, rate = parse_wav(changed.read_bytes())
+    return resample(pcm16_to_float(pcm), rate, 16_000)
+
+
+def bench_terms(model_dir: Path) -> dict[str, Any]:
+    from calls.call import program_corrector
+    from voice.endpointing import words_of
+
+    program, slots = demo_program()
+    corrector, engine, espeak = program_corrector(slots, program), WhisperEngine(model_dir), EspeakEngine()
+    items = json.loads(TERMS.read_text(encoding="utf-8"))["items"]
+    compact = lambda text: "".join(text.split()).upper()  # noqa: E731 — isg and ISG are the same model
+    out: dict[str, Any] = {"utterances": len(items), "terms": sum(len(item["terms"]) for item in items)}
+    for speaker, effects in SPEAKERS.items():
+        before = after = 0
+        misses = []
+        for item in items:
+            hot_words = tuple(program["nodes"][item["node"]]["listen"]["hot_words"])
+            transcript = engine.transcribe_utterance(speak(espeak, item["text"], effects), hot_words=hot_words,
+                                                     dialect="mandarin")
+            corrected, raw, _ = words_of(transcript, corrector)
+            before += sum(compact(term) in compact(raw) for term in item["terms"])
+            found = sum(compact(term) in compact(corrected) for term in item["terms"])
+            after += found
+            if found < len(item["terms"]):
+                misses.append({"said": item["text"], "heard": raw, "corrected": corrected})
+        out[speaker] = {"before_correction": round(before / out["terms"], 3),
+                        "after_correction": round(after / out["terms"], 3), "misses": misses[:10]}
+        log(f"terms: {speaker} before={out[speaker]['before_correction']} after={out[speaker]['after_correction']}")
+    return out
+
+
 def time_engine(engine: TtsEngine, voice: str | None) -> dict[str, Any]:
     """Time to first audio (first sentence) and RTF over SCRIPTS."""
     first_audio, synth_seconds, audio_seconds = [], 0.0, 0.0
@@ -180,6 +236,8 @@ def main() -> None:
     if "asr" in parts:
         model_dir = resolve_asr_model(os.environ.get("ASR_MODEL"), data_dir)
         report["asr"] = bench_asr(args.table, model_dir, args.runs)
+    if "terms" in parts:
+        report["terms"] = bench_terms(resolve_asr_model(os.environ.get("ASR_MODEL"), data_dir))
     if "tts" in parts:
         report["tts"] = bench_tts()
     print(json.dumps(report, ensure_ascii=False, indent=1))
