@@ -67,7 +67,7 @@ def test_bootstrap_demo_seeds_the_demo_workspace_bot_and_calls_once(db, settings
     assert list(Workspace.objects.values_list("name", flat=True)) == ["演示团队"]
     assert bot.workspace.bots.count() == 1
     assert sorted(bot.workspace.customers.values_list("name", flat=True)) == ["李经理", "王总", "赵工"]  # once
-    assert bot.conversation_tests.count() == 12
+    assert bot.conversation_tests.count() == 13
 
 
 def test_the_migration_backfills_the_summaries_of_calls_logged_before_them(demo_bot):
