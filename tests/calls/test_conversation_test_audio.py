@@ -36,8 +36,12 @@ def spoken(espeak, text: str) -> np.ndarray:
 
 @pytest.fixture
 def voice_call(demo_bot, espeak):
+    return make_voice_call(demo_bot, espeak)
+
+
+def make_voice_call(demo_bot, espeak):
     """A logged call of the demo bot whose caller track holds each turn's words (espeak-ng) at the turn's offsets,
-    as a voice call stores them."""
+    as a voice call stores them; (the call, each turn's audio)."""
     call = logged_call(demo_bot, WORDS)
     clips, track, start = [spoken(espeak, text) for text in WORDS], [], 0.0
     for turn, clip in zip(call.turns.filter(event=Turn.Event.USER).order_by("index"), clips, strict=True):

@@ -7,6 +7,7 @@ import pytest
 
 from tests.calls.test_conversation_tests import logged_call
 from tests.conftest import OUTPUT, login
+from tests.voice.conftest import espeak  # noqa: F401 — fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -62,3 +63,22 @@ def test_save_a_call_as_a_test_break_it_see_the_difference_fix_it(live_server, p
     page.get_by_test_id("publish-note").fill("测试都通过了")
     page.get_by_test_id("publish-submit").click()
     page.wait_for_selector("[data-testid=published]")
+
+
+def test_a_voice_calls_test_plays_each_turns_recording_in_the_editor(live_server, page, team, demo_bot, espeak):
+    from playwright.sync_api import expect
+
+    from calls.calllog.conversation_tests import do_save_call_as_test
+    from tests.calls.test_conversation_test_audio import make_voice_call
+
+    call, _ = make_voice_call(demo_bot, espeak)
+    test = do_save_call_as_test(call)
+    login(page, live_server, "viewer")
+    page.goto(f"{live_server.url}/w/{team['workspace'].slug}/bots/{demo_bot.slug}/calls/tests/{test.pk}/")
+    players = page.locator("[data-testid=turn-audio] audio")
+    expect(players).to_have_count(2)
+    page.evaluate("document.querySelectorAll('[data-testid=turn-audio] audio').forEach(a => a.load())")
+    expect(players.first).to_have_js_property("readyState", 4, timeout=10_000)  # the recording loaded and plays
+    assert 0.3 < players.first.evaluate("a => a.duration") < 5
+    assert page.locator("[data-testid=turn-audio] input[type=checkbox]").first.is_checked()
+    page.screenshot(path=str(OUTPUT / "conversation-test-audio.png"), full_page=True)
