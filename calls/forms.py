@@ -16,7 +16,7 @@ from nlu import knowledge
 from nlu.models import KnowledgeAfter, KnowledgeEntry
 
 LISTS = ("interest_intents", "yes_intents", "refusal_intents", "deal_outcomes")
-NUMBERS = ("a_min_interest", "b_max_refusals", "c_min_refusals", "c_max_user_turns")
+NUMBERS = ("a_min_interest", "b_max_refusals", "c_min_refusals", "c_max_user_turns", "c_max_seconds")
 
 
 class GradingForm(forms.Form):
@@ -33,6 +33,8 @@ class GradingForm(forms.Form):
     c_min_refusals = forms.IntegerField(label=_("C: refused at least (times)"), min_value=1, max_value=50)
     c_max_user_turns = forms.IntegerField(label=_("C: or the customer spoke at most (times)"), min_value=0,
                                           max_value=50)
+    c_max_seconds = forms.IntegerField(label=_("C: or the call lasted at most (seconds; 0 = not used)"), min_value=0,
+                                       max_value=3600)
     knowledge_is_interest = forms.BooleanField(
         label=_("A question the knowledge base answered counts as asking about the business"), required=False)
     regrade = forms.BooleanField(label=_("Grade past calls again with these rules"), required=False, initial=True)

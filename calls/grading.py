@@ -6,7 +6,7 @@ The default rules are the ones Chinese outbound platforms use::
     A  reached a deal outcome, or asked about the business ≥ 2 times and never refused (a question the knowledge
        base answered counts as asking, unless the manager says otherwise)
     B  asked about the business (or said yes) at least once, with at most one refusal
-    C  refused ≥ 2 times, or the call lasted ≤ 2 of the customer's turns
+    C  refused ≥ 2 times, or the call lasted ≤ 2 of the customer's turns (or, when the manager sets it, ≤ N seconds)
     D  anything else
 
 checked in that order (E, A, B, C, D). What counts as asking, saying yes and refusing is a list of intents per bot.
@@ -28,12 +28,14 @@ class CallFacts:
     intents: tuple[str, ...]  # what the customer's turns were understood as, in order (no intent left out)
     user_turns: int
     knowledge_intents: tuple[str, ...] = ()  # the intent ("" for none) of each turn the knowledge base answered
+    seconds: float | None = None  # how long the call lasted (None: not known, e.g. a conversation test)
 
     @classmethod
-    def of(cls, outcome: str, said: list[tuple[str, str]], user_turns: int) -> CallFacts:
+    def of(cls, outcome: str, said: list[tuple[str, str]], user_turns: int,
+           seconds: float | None = None) -> CallFacts:
         """Facts from the customer's turns as (intent, knowledge-base question answered) pairs ("" for none)."""
         return cls(outcome=outcome, intents=tuple(i for i, _ in said if i), user_turns=user_turns,
-                   knowledge_intents=tuple(i for i, k in said if k))
+                   knowledge_intents=tuple(i for i, k in said if k), seconds=seconds)
 
 
 @dataclass
@@ -46,6 +48,7 @@ class GradingRules:
     b_max_refusals: int = 1
     c_min_refusals: int = 2
     c_max_user_turns: int = 2
+    c_max_seconds: int = 0  # 0: how long the call lasted is not looked at
     knowledge_is_interest: bool = True
 
     def to_json(self) -> dict:
@@ -75,7 +78,8 @@ def grade(facts: CallFacts, rules: GradingRules) -> tuple[str, str]:
         return "B", "warm"
     if refused >= rules.c_min_refusals:
         return "C", "refused"
-    if facts.user_turns <= rules.c_max_user_turns:
+    if facts.user_turns <= rules.c_max_user_turns or (
+            rules.c_max_seconds and facts.seconds is not None and facts.seconds <= rules.c_max_seconds):
         return "C", "short"
     return "D", "other"
 

@@ -24,7 +24,9 @@ def rule_text(code: str, rules: GradingRules) -> str:
         "interested": _("asked about the business %(n)s times or more and never refused") % {"n": rules.a_min_interest},
         "warm": _("asked about the business or said yes, with at most %(n)s refusal(s)") % {"n": rules.b_max_refusals},
         "refused": _("refused %(n)s times or more") % {"n": rules.c_min_refusals},
-        "short": _("the customer spoke %(n)s times or fewer") % {"n": rules.c_max_user_turns},
+        "short": (_("the customer spoke %(n)s times or fewer, or the call lasted %(s)s seconds or less")
+                  % {"n": rules.c_max_user_turns, "s": rules.c_max_seconds} if rules.c_max_seconds else
+                  _("the customer spoke %(n)s times or fewer") % {"n": rules.c_max_user_turns}),
         "other": _("none of the rules above"),
     }
     return str(texts.get(code, ""))
@@ -38,7 +40,8 @@ def rules_for(bot) -> GradingRules:  # noqa: ANN001
 def do_grade_call(call: Call, rules: GradingRules | None = None) -> None:
     """Grade an ended call from its logged turns and store the grade with the rule that gave it."""
     said = list(call.turns.filter(event=Turn.Event.USER).order_by("index").values_list("intent", "knowledge"))
-    call.grade, call.grade_rule = grade(CallFacts.of(call.outcome, said, len(said)), rules or rules_for(call.bot))
+    facts = CallFacts.of(call.outcome, said, len(said), _seconds(call.started_at, call.ended_at))
+    call.grade, call.grade_rule = grade(facts, rules or rules_for(call.bot))
     Call.objects.filter(pk=call.pk).update(grade=call.grade, grade_rule=call.grade_rule)
 
 
@@ -48,7 +51,8 @@ def do_regrade_calls(bot, progress: Callable[[float, str], None] | None = None) 
     ended = bot.calls.filter(ended_at__isnull=False).order_by("pk")
     total, done, last = ended.count(), 0, 0
     while True:  # plain rows, not model instances: building 5,000 Call objects costs seconds
-        calls = list(ended.filter(pk__gt=last).values_list("pk", "outcome", "user_turn_count")[:BATCH])
+        calls = list(ended.filter(pk__gt=last).values_list("pk", "outcome", "user_turn_count", "started_at",
+                                                           "ended_at")[:BATCH])
         if not calls:
             return done
         said = defaultdict(list)
@@ -58,13 +62,18 @@ def do_regrade_calls(bot, progress: Callable[[float, str], None] | None = None) 
                 .values_list("call_id", "intent", "knowledge")):
             said[call_id].append((intent, knowledge))
         by_grade = defaultdict(list)  # a handful of (grade, rule) pairs: one UPDATE each, not a CASE per row
-        for pk, outcome, user_turns in calls:
-            by_grade[grade(CallFacts.of(outcome, said[pk], user_turns), rules)].append(pk)
+        for pk, outcome, user_turns, started, ended_at in calls:
+            facts = CallFacts.of(outcome, said[pk], user_turns, _seconds(started, ended_at))
+            by_grade[grade(facts, rules)].append(pk)
         for (found, rule), ids in by_grade.items():
             Call.objects.filter(pk__in=ids).update(grade=found, grade_rule=rule)
         done, last = done + len(calls), calls[-1][0]
         if progress:
             progress(done / max(total, 1), f"{done}/{total}")
+
+
+def _seconds(started, ended) -> float | None:  # noqa: ANN001 — datetimes
+    return (ended - started).total_seconds() if started and ended else None
 
 
 def regrade_job(job, progress: Callable[[float, str], None]) -> dict:  # noqa: ANN001

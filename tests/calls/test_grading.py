@@ -42,6 +42,17 @@ def test_questions_the_knowledge_base_answered_count_as_asking_unless_switched_o
     assert grade(facts, GradingRules(a_min_interest=3, knowledge_is_interest=False)) == ("B", "warm")
 
 
+def test_a_manager_may_count_a_short_call_by_its_length_too():
+    warm = [("询价", ""), ("问候", ""), ("稍等", "")]
+    quiet = [("问候", ""), ("稍等", ""), ("问候", "")]
+    assert grade(CallFacts.of("回访", quiet, 3, seconds=8.0), RULES) == ("D", "other")  # the length is not looked at
+    short = GradingRules(c_max_seconds=10)
+    assert grade(CallFacts.of("回访", quiet, 3, seconds=8.0), short) == ("C", "short")
+    assert grade(CallFacts.of("回访", quiet, 3, seconds=12.5), short) == ("D", "other")
+    assert grade(CallFacts.of("回访", quiet, 3), short) == ("D", "other")  # no length known (a conversation test)
+    assert grade(CallFacts.of("回访", warm, 3, seconds=8.0), short) == ("B", "warm")  # B is checked first
+
+
 def test_rules_round_trip_and_ignore_unknown_keys():
     rules = GradingRules.from_json({"a_min_interest": 3, "nonsense": 1})
     assert rules.a_min_interest == 3 and GradingRules.from_json(rules.to_json()) == rules
@@ -82,7 +93,7 @@ def test_changing_the_rules_regrades_past_calls_in_a_real_worker(client, team, d
     client.force_login(team["editor"])
     url = reverse("calls:grading", kwargs={"ws": team["workspace"].slug, "bot": demo_bot.slug})
     form = {"interest_intents": [], "yes_intents": [], "refusal_intents": ["否定"], "deal_outcomes": [],
-            "a_min_interest": 2, "b_max_refusals": 1, "c_min_refusals": 1, "c_max_user_turns": 0, "regrade": "on"}
+            "a_min_interest": 2, "b_max_refusals": 1, "c_min_refusals": 1, "c_max_user_turns": 0, "c_max_seconds": 0, "regrade": "on"}
     assert client.post(url, form).status_code == 302
     assert LeadGrading.objects.get(bot=demo_bot).rules["c_min_refusals"] == 1
     job = Job.objects.get(kind="regrade_calls")
