@@ -14,8 +14,9 @@ Parts (select with --only, repeatable):
   niceness: 0 is what the embedded default did before, 10 is `WORKER_NICENESS`.
 
 The demo bot is imported into a fresh workspace (its flow with max_retries raised to 10, so that ten unmatched turns
-do not end the call; no NLU model is trained: the example phrases and the lexicon answer). Uses DATABASE_URL when set, else SQLite in the
-data folder (SALESSTUDIO_DATA_DIR, default a folder under /tmp).
+do not end the call; no NLU model is trained: the example phrases and the lexicon answer). Each call first types 是的
+(a text turn) to reach 询问扬程, so that how the examples understand a first spoken answer cannot end the call. Uses
+DATABASE_URL when set, else SQLite in the data folder (SALESSTUDIO_DATA_DIR, default a folder under /tmp).
 
     nice .venv/bin/python bench/calls.py --only text
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import random
@@ -95,7 +97,7 @@ def start_server() -> tuple[subprocess.Popen, int]:
         port = probe.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                              "salesstudio.asgi:application"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=open(Path(os.environ["SALESSTUDIO_DATA_DIR"]) / "daphne.log", "w"))  # noqa: SIM115
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with socket.socket() as probe:
@@ -181,13 +183,17 @@ def speech_frames(text: str) -> list[bytes]:
 
 async def wait_quiet(client: Client, quiet_s: float = 0.8) -> int:
     """Drain bot audio until none arrives for `quiet_s` plus what is still to be played; return bytes received."""
-    received, playback_end = 0, time.perf_counter()
+    received, playback_end, last = 0, time.perf_counter(), None
     while True:
         timeout = max(playback_end - time.perf_counter(), 0) + quiet_s
         try:
             message = await client.ws.receive(timeout=timeout)
         except TimeoutError:
             return received
+        if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            raise RuntimeError(f"the server closed the call's socket after {last}")
+        if message.type == aiohttp.WSMsgType.TEXT and json.loads(message.data)["type"] in ("error", "end"):
+            last = json.loads(message.data)
         if message.type == aiohttp.WSMsgType.BINARY:
             received += len(message.data)
             playback_end = max(playback_end, time.perf_counter()) + len(message.data) / 32_000
@@ -202,6 +208,8 @@ async def voice_call(make: callable, bot: str, utterances: list[list[bytes]], re
             while (await client.ws.receive(timeout=120)).type != aiohttp.WSMsgType.BINARY:
                 pass
             results["first_audio"].append((time.perf_counter() - sent) * 1000)
+            await wait_quiet(client)
+            await client.ws.send_json({"type": "text", "text": "是的"})  # to 询问扬程, where the spoken answers fit
             await wait_quiet(client)
             for frames in utterances:
                 clock = time.perf_counter()
@@ -266,7 +274,7 @@ def main(parts: list[str], training_niceness: list[int]) -> dict:
     if training_niceness:
         from django.core.management import call_command
 
-        call_command("prepare_models", verbosity=0)
+        call_command("prepare_models", verbosity=0, stdout=io.StringIO())  # stdout is the report's
     proc, port = start_server()
     url, headers = f"ws://127.0.0.1:{port}/ws/w/{ws}/call/", {"Cookie": cookie, "Origin": f"http://127.0.0.1:{port}"}
     try:
