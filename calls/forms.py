@@ -130,7 +130,8 @@ class TestTurnsForm(forms.Form):
     the call rests on, words the bot says); the outcome and grade at the end. Rows with no text are dropped. A turn
     saved with the caller's recording keeps it while its box stays ticked."""
 
-    name = forms.CharField(label=_("Test name"), max_length=200, widget=forms.TextInput(attrs={"class": "form-control"}))
+    name = forms.CharField(label=_("Test name"), max_length=200,
+                           widget=forms.TextInput(attrs={"class": "form-control"}))
     outcome = forms.CharField(label=_("Outcome at the end"), max_length=60, required=False,
                               widget=forms.TextInput(attrs={"class": "form-control"}))
     grade = forms.ChoiceField(label=_("Lead grade at the end"), required=False)

@@ -1,8 +1,9 @@
 """One live call as a chain of stages: endpointing (`voice.endpointing`: VAD, early ASR) → dialogue (`calls.dialogue`:
 NLU, DST, flow) → speech (`voice.speech`: TTS, pacing), wired to a `CallSink` (`calls.call`). Plain Python and asyncio:
 the Channels consumer, a benchmark or a phone gateway drive it alike. Inputs: `start()`, `user_text(text)`,
-`audio_frame(frame)` (20 ms in the call's line format, `voice.telephone`), `silence()`, `hangup()`; a voice call raises its own silence
-timeouts (from the end of the bot's speech) and barge-ins. Turns run one at a time, their CPU work in a shared pool."""
+`audio_frame(frame)` (20 ms in the call's line format, `voice.telephone`), `silence()`, `hangup()`; a voice call
+raises its own silence timeouts (from the end of the bot's speech) and barge-ins. Turns run one at a time, their CPU
+work in a shared pool."""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ A case is `{"name", "turns": [{"text", "audio"?, "expect": {"intent"?, "slots"?,
 "grade"?}`; every expectation is optional. A turn with `audio` (the saved recording of a caller's turn) is heard by
 `listen` — ASR and the bot's lexicon correction, as on a live call — and its `text` is only what it was heard as when
 saved; a recording that cannot be heard fails that turn (field "audio", got its `TurnAudioError` code) and the case
-stops there, unchecked at the end. `intent` is the intent the turn was understood as ("" = none), `slots` the values that
-must hold after the turn (others may be set too), `node` where the call rests after it, `says` text the bot's words
+stops there, unchecked at the end. `intent` is the intent the turn was understood as ("" = none), `slots` the values
+that must hold after the turn (others may be set too), `node` where the call rests after it, `says` text the bot's words
 must contain; `outcome` and `grade` are checked once the turns are played and the call has hung up (a case whose flow
 ends earlier is checked where it ended). A case that names a node, intent or slot the bot no longer has is *stale*:
 reported, not run.

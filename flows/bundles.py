@@ -2,8 +2,8 @@
 
 Format 1: {"format": 1, "bot": {"name", "slug", "dialect", "description"}, "intents": [...], "slots": [...],
 "examples": [{"text", "intent", "spans": [...]}], "knowledge"?: {"threshold", "entries": [{"question", "phrasings",
-"answers", "after", "follow_up"?: [{"slot", "prompt"}]}]}, "flow": {graph}}. The demo bot ships as files in `demo/` (its knowledge base as the CSV a manager
-would import).
+"answers", "after", "follow_up"?: [{"slot", "prompt"}]}]}, "flow": {graph}}. The demo bot ships as files in `demo/`
+(its knowledge base as the CSV a manager would import).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _knowledge_problems(data: Any) -> list[str]:
 
 
 def _entry(item: dict) -> knowledge.Entry:
-    follow_up = [f"{step['slot']}={step['prompt']}" for step in item.get("follow_up", [])]
+    follow_up = knowledge.follow_up_lines(item.get("follow_up", []))
     if not all(isinstance(t, str) for t in [item["question"], *item.get("phrasings", []), *item["answers"]]):
         raise TypeError("texts must be strings")
     return knowledge.clean_entry(item["question"], item.get("phrasings", []), item["answers"],

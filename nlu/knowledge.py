@@ -1,9 +1,9 @@
 """A bot's knowledge base (知识库): questions the bot answers anywhere in a call (plain Python, no Django).
 
 An entry is a question, more ways of asking it (phrasings), one or more answer variants (scripts: `{slot}` and
-`{variable}` placeholders), up to three follow-up questions the bot asks after it (each collecting a slot: "能上门安装吗"
-→ "可以… 您的项目在哪个城市？"), and what the call does then: return to the pending question (the default), transfer
-to a person, or end.
+`{variable}` placeholders), up to three follow-up questions the bot asks after it (each collecting a slot:
+"能上门安装吗" → "可以… 您的项目在哪个城市？"), and what the call does then: return to the pending question (the
+default), transfer to a person, or end.
 
 **Matching** (`KnowledgeIndex.match`): an entry's score for an utterance is 0.3 × the best cosine to its question and
 phrasings (e5 "query:" embeddings) + 0.7 × the cosine to its first answer as an e5 "passage:" (e5 was trained to find
@@ -147,8 +147,9 @@ class Table:
 
 def read_csv(data: bytes) -> Table:
     """A CSV (UTF-8 or GBK, comma or tab) with the columns 问题, 问法, 回答 and optionally 之后 (回到原问题 / 转人工 /
-    结束通话) and 追问 (槽位=问题, one per line). A repeated question replaces the earlier row. Raises KnowledgeError (encoding, empty, no_columns,
-    too_many_entries) for a file that cannot be read at all; row problems are reported per line."""
+    结束通话) and 追问 (槽位=问题, one per line). A repeated question replaces the earlier row. Raises KnowledgeError
+    (encoding, empty, no_columns, too_many_entries) for a file that cannot be read at all; row problems are reported
+    per line."""
     try:
         rows = decode_table(data)
     except ValueError:
