@@ -87,10 +87,10 @@ def endpoint_ms(listen: dict | None, slots: dict[str, dict], base: int) -> int:
 
 class TurnQueue:
     """A call's steps, each in a task of its own, run one at a time in arrival order (a FIFO lock) while `live()`;
-    an error is reported (`report`) instead of being lost with its task."""
+    an error is told to the client (`send`, an error event) instead of being lost with its task."""
 
-    def __init__(self, live: Callable[[], bool], report: Callable[[Exception], Awaitable]) -> None:
-        self.live, self.report = live, report
+    def __init__(self, live: Callable[[], bool], send: Callable[[dict], Awaitable]) -> None:
+        self.live, self.send = live, send
         self.lock = asyncio.Lock()
         self.tasks: set[asyncio.Task] = set()
 
@@ -107,10 +107,15 @@ class TurnQueue:
             task.cancel()
         await self.drain()
 
+    async def fail(self, exc: Exception) -> None:
+        """Tell the client: a CallError in its own words, anything else with the exception's type."""
+        message = str(exc) if isinstance(exc, CallError) else f"{type(exc).__name__}: {exc}"
+        await self.send({"type": "error", "message": message})
+
     async def _run(self, step: Callable[..., Awaitable], *args: Any) -> None:
         try:
             async with self.lock:
                 if self.live():
                     await step(*args)
         except Exception as exc:  # noqa: BLE001 — engines raise many kinds; the call must go on
-            await self.report(exc)
+            await self.fail(exc)

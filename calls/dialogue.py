@@ -102,6 +102,14 @@ class Dialogue:
         done.prediction = prediction
         return done
 
+    def hot_words(self) -> tuple[str, ...]:
+        """The words the node the call rests at listens for (the recogniser's hints)."""
+        return tuple((self.listen or {}).get("hot_words", ()))
+
+    def may_interrupt(self) -> bool:
+        """Whether the caller may interrupt the bot (barge in) at the node the call rests at."""
+        return bool((self.listen or {}).get("barge_in"))
+
     def predict(self, text: str) -> dict:
         """What the bot's understanding (`nlu.understanding.Understanding`) makes of `text` after the bot's last
         words; without one, the lexicon's slot values and no intent."""

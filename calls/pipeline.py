@@ -15,7 +15,7 @@ from typing import Any
 
 from calls.call import CallError, CallSetup, CallSink, TurnQueue, endpoint_ms, shared_pool
 from calls.dialogue import Dialogue, Step
-from calls.turns import PendingTurn, turn_events
+from calls.turns import PendingTurn, speech_script, turn_events
 from voice.endpointing import MAX_TEXT, Endpointing, Utterance
 from voice.speech import LEAD_S, Speech
 from voice.telephone import LineCodec
@@ -31,13 +31,13 @@ class CallPipeline:
         self.executor = executor or shared_pool()
         self.dialogue = Dialogue(setup.program, setup.slots, setup.nlu, setup.seed, variables=setup.variables,
                                  remembered=setup.remembered)
-        self.queue = TurnQueue(live=lambda: not self.ended, report=self._report)
+        self.queue = TurnQueue(live=lambda: not self.ended, send=sink.event)
         self.silence_timer: asyncio.TimerHandle | None = None
         self.ended = False
         self.ears = Endpointing(setup.asr, setup.dialect, run=self._cpu, silence_ms=setup.endpoint_ms,
                                 max_speech_ms=setup.max_utterance_ms, corrector=setup.corrector) if voice else None
         self.line = LineCodec(setup.line)  # the caller's audio format ↔ 16 kHz PCM
-        self.mouth = Speech(setup.tts, setup.tts_cache, setup.voice, run=self._cpu, on_error=self._report,
+        self.mouth = Speech(setup.tts, setup.tts_cache, setup.voice, run=self._cpu, on_error=self.queue.fail,
                             send=lambda pcm: sink.audio(self.line.to_line(pcm)), lead_s=lead_s) if voice else None
 
     async def _cpu(self, fn: Callable, *args: Any) -> Any:
@@ -51,7 +51,7 @@ class CallPipeline:
         if self.ears is not None:
             await self.ears.open()
         await self._conclude(began, await self._cpu(self.dialogue.start))
-        self.queue.add(self._prepare_knowledge)  # while the greeting plays, before the caller's first words
+        self.queue.add(self._cpu, self.dialogue.prepare_knowledge)  # while the greeting plays, before the first words
 
     async def user_text(self, text: Any) -> None:
         """A typed (or gateway-recognised) user turn."""
@@ -78,8 +78,8 @@ class CallPipeline:
         if not isinstance(frame, bytes) or len(frame) != line.frame_bytes:
             raise CallError(f"an audio frame is {line.frame_bytes} bytes: {line.describe()} (mono)")
         self._check_open(answering=False)
-        heard = await self.ears.push(self.line.to_pipeline(frame), self._hot_words(), bot_talking=self.mouth.talking,
-                                     may_interrupt=bool((self.dialogue.listen or {}).get("barge_in")))
+        heard = await self.ears.push(self.line.to_pipeline(frame), self.dialogue.hot_words(),
+                                     bot_talking=self.mouth.talking, may_interrupt=self.dialogue.may_interrupt())
         if heard in ("start", "ignored"):
             self._cancel_silence_timer()
         if heard == "start":  # maybe a barge-in
@@ -115,23 +115,13 @@ class CallPipeline:
         if answering:
             self._cancel_silence_timer()
 
-    def _hot_words(self) -> tuple[str, ...]:
-        return tuple((self.dialogue.listen or {}).get("hot_words", ()))
-
-    async def _report(self, exc: Exception) -> None:
-        message = str(exc) if isinstance(exc, CallError) else f"{type(exc).__name__}: {exc}"
-        await self.sink.event({"type": "error", "message": message})
-
-    async def _prepare_knowledge(self) -> None:
-        await self._cpu(self.dialogue.prepare_knowledge)
-
     async def _typed_turn(self, text: str, began: float) -> None:
         await self._interrupt_for_input()  # a microphone interrupts at the start of speech instead
         await self.sink.event({"type": "transcript", "text": text, "source": "text"})
         await self._conclude(began, await self._cpu(self.dialogue.hear, text))
 
     async def _audio_turn(self, utterance: Utterance, began: float) -> None:
-        heard = await self.ears.words(utterance, self._hot_words())
+        heard = await self.ears.words(utterance, self.dialogue.hot_words())
         await self.sink.event({"type": "transcript", "text": heard.text, "heard": heard.raw, "source": "asr",
                                "confidence": heard.confidence})
         step = await self._cpu(self.dialogue.hear, heard.text)
@@ -153,8 +143,8 @@ class CallPipeline:
         for event in turn_events(turn.record, self.dialogue.listen, step.prediction, self.setup.nlu_name):
             await self.sink.event(event)
         self.ended = self.ended or turn.record.ended
-        if self.mouth is not None and turn.record.bot_text:
-            self.mouth.say(turn.record.bot_text, lambda tts_ms: self._stamp(turn, tts=tts_ms),
+        if self.mouth is not None and (script := speech_script(step.actions)):
+            self.mouth.say(script, lambda tts_ms: self._stamp(turn, tts=tts_ms),
                            lambda span, spoken: self._after_turn(turn, span, listening=spoken))
         else:
             await self._stamp(turn)
@@ -188,7 +178,7 @@ class CallPipeline:
 
     async def _interrupt_for_input(self) -> None:
         """New input while the bot talks: stop it (a barge-in turn) when the node allows, else let it finish."""
-        if (self.dialogue.listen or {}).get("barge_in"):
+        if self.dialogue.may_interrupt():
             await self._barge_in_turn()
         elif self.mouth is not None:
             await self.mouth.wait()

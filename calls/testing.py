@@ -20,6 +20,7 @@ from typing import Any
 
 from calls.dialogue import Dialogue, Nlu
 from calls.grading import CallFacts, GradingRules, grade
+from flows.kinds import KINDS, exit_targets
 from flows.runtime import format_value
 
 EXPECTATIONS = ("intent", "slots", "node", "says")
@@ -142,23 +143,12 @@ def _visit(result: CaseResult, from_node: str | None, record) -> None:  # noqa: 
 def program_edges(program: dict) -> set[tuple[str, str]]:
     """Every (source, target) a compiled program can move along (global intents from every listening node)."""
     edges = set()
-    listening = [n for n in program["nodes"].values() if n["kind"] in ("ask", "branch")]
+    listening = [n for n in program["nodes"].values() if KINDS[n["kind"]].listens]
     for node in program["nodes"].values():
-        edges.update((node["id"], target) for target in _targets(node["exits"]) if target)
+        edges.update((node["id"], target) for target in exit_targets(node["exits"]) if target)
     for node in listening:
         edges.update((node["id"], target) for target in program.get("global_intents", {}).values())
     return edges
-
-
-def _targets(exits: Any) -> Iterable[str]:
-    if isinstance(exits, str):
-        yield exits
-    elif isinstance(exits, dict):
-        for value in exits.values():
-            yield from _targets(value)
-    elif isinstance(exits, list):
-        for value in exits:
-            yield from _targets(value.get("target") if isinstance(value, dict) else value)
 
 
 def coverage(program: dict, results: Iterable[CaseResult]) -> dict:

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from flows.kinds import KINDS
 from flows.runtime import HANGUP_OUTCOME
 
 STAGES = ("vad", "asr", "nlu", "flow", "tts")
@@ -77,8 +78,8 @@ def describe_turn(program: dict, index: int, event: dict | None, before: dict | 
     end = next((a for a in actions if a["type"] in ("end", "transfer")), None)
     if after["ended"] and end is not None:
         record.ended, record.outcome, record.end_node = True, after["outcome"], end["node"]
-        kind_at_end = program["nodes"][end["node"]]["kind"]
-        record.completed = kind_at_end in ("end", "transfer") and after["outcome"] != HANGUP_OUTCOME
+        kind_at_end = KINDS[program["nodes"][end["node"]]["kind"]]
+        record.completed = kind_at_end.terminal and after["outcome"] != HANGUP_OUTCOME
     return record
 
 
@@ -100,6 +101,12 @@ class PendingTurn:
         self.record.latency_ms = {**self.timings, "total": ms_since(self.began)}
         return {"type": "latency", "turn": self.record.index, "stages": self.timings,
                 "total": self.record.latency_ms["total"]}
+
+
+def speech_script(actions: list[dict]) -> list[str | int]:
+    """What the bot says in a turn, in order: its texts, and the pauses of wait nodes (ms of quiet line)."""
+    return [action["ms"] if action["type"] == "pause" else action["text"] for action in actions
+            if action["type"] == "pause" or (action["type"] in ("say", "transfer") and action.get("text"))]
 
 
 def turn_events(record: TurnRecord, listen: dict | None, prediction: dict | None = None,

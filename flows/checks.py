@@ -9,18 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows import conditions, messages
-from flows.graph import TERMINAL_KINDS, Edge, Graph, Node, template_slots
+from flows.graph import Edge, Graph, Node, template_slots
+from flows.kinds import KINDS
 
-# Which condition types may leave each kind of node.
-ALLOWED_EXITS = {
-    "start": ("default", "intent"), "say": ("default",), "ask": ("filled", "default", "fallback", "intent"),
-    "branch": ("intent", "no_match", "silence", "default"), "condition": ("expr", "default"), "transfer": (), "end": (),
-}
-# Where an edge of a (kind, condition type) lands in the compiled node's exits; intent and expr edges are collected.
-_EXIT_KEY = {("start", "default"): "next", ("say", "default"): "next", ("ask", "filled"): "filled",
-             ("ask", "default"): "filled", ("ask", "fallback"): "fallback", ("branch", "no_match"): "no_match",
-             ("branch", "silence"): "silence", ("branch", "default"): "default", ("condition", "default"): "default"}
-_REQUIRED_EXIT = {"start": "next", "say": "next", "ask": "filled", "condition": "default"}
 TEXT_FIELDS = ("texts", "prompts", "reprompts")
 
 
@@ -78,9 +69,7 @@ def analyse(graph: Graph, schema: BotSchema) -> Analysis:
 
 def empty_exits(kind: str) -> dict[str, Any]:
     """The exits of a compiled node of `kind`, all unset."""
-    return {"start": {"next": None}, "say": {"next": None}, "ask": {"filled": None, "fallback": None, "intents": {}},
-            "branch": {"intents": {}, "no_match": None, "silence": None, "default": None},
-            "condition": {"cases": [], "default": None}, "transfer": {}, "end": {}}[kind]
+    return KINDS[kind].empty_exits()
 
 
 def _check_starts(analysis: Analysis) -> None:
@@ -94,14 +83,7 @@ def _check_starts(analysis: Analysis) -> None:
 
 
 def _check_content(analysis: Analysis, node: Node) -> None:
-    if node.kind == "say" and not node.texts:
-        analysis.report("missing_text", node)
-    if node.kind == "ask" and not node.slots:
-        analysis.report("missing_slots", node)
-    if node.kind == "ask" and not node.prompts:
-        analysis.report("missing_prompt", node)
-    if node.kind == "end" and node.outcome is None:
-        analysis.report("missing_outcome", node)
+    KINDS[node.kind].check(node, analysis.report)
     for slot in node.slots:
         if slot not in analysis.schema.slots:
             analysis.report("unknown_slot", node, slot=slot)
@@ -113,24 +95,25 @@ def _check_content(analysis: Analysis, node: Node) -> None:
 
 def _add_exit(analysis: Analysis, edge: Edge) -> None:
     source = analysis.nodes[edge.source]
-    kind, ctype = source.kind, edge.condition.type
-    if kind in TERMINAL_KINDS:
+    kind, ctype = KINDS[source.kind], edge.condition.type
+    if kind.terminal:
         analysis.report("exit_from_terminal", source, edge)
         return
-    if ctype not in ALLOWED_EXITS[kind]:
-        analysis.report("edge_not_allowed", source, edge, kind=kind, kind_zh=messages.KIND_ZH[kind], type=ctype,
+    key = kind.exits.get(ctype)
+    if key is None:
+        analysis.report("edge_not_allowed", source, edge, kind=kind.name, kind_zh=kind.label_zh, type=ctype,
                         type_zh=messages.EXIT_ZH[ctype])
         return
     exits = analysis.exits[source.id]
-    if ctype == "intent":
-        _add_intent(analysis, source, edge, analysis.global_intents if kind == "start" else exits["intents"])
-    elif ctype == "expr":
+    if key in ("intents", "global"):
+        _add_intent(analysis, source, edge, analysis.global_intents if key == "global" else exits["intents"])
+    elif key == "cases":
         _add_case(analysis, source, edge, exits["cases"])
-    elif exits[_EXIT_KEY[kind, ctype]] is not None:
-        name = "filled" if kind == "ask" else ctype  # on an ask, "default" is another name for "filled"
+    elif exits[key] is not None:
+        name = key if key in messages.EXIT_ZH else ctype  # on an ask, "default" is another name for "filled"
         analysis.report("duplicate_exit", source, edge, what=f"“{name}”", what_zh=f"“{messages.EXIT_ZH[name]}”")
     else:
-        exits[_EXIT_KEY[kind, ctype]] = edge.target
+        exits[key] = edge.target
 
 
 def _add_intent(analysis: Analysis, source: Node, edge: Edge, intents: dict[str, str]) -> None:
@@ -158,23 +141,12 @@ def _add_case(analysis: Analysis, source: Node, edge: Edge, cases: list[dict]) -
 
 
 def _check_exits(analysis: Analysis, node: Node) -> None:
-    exits = analysis.exits[node.id]
-    required = _REQUIRED_EXIT.get(node.kind)
-    if required and exits[required] is None:
-        name = "default" if required == "next" else required
+    kind, exits = KINDS[node.kind], analysis.exits[node.id]
+    if kind.required and exits[kind.required] is None:
+        name = "default" if kind.required == "next" else kind.required
         analysis.report("dead_end", node, exit=f"“{name}” exit", exit_zh=f"缺少“{messages.EXIT_ZH[name]}”出口")
     retries = node.max_retries if node.max_retries is not None else analysis.graph.settings.max_retries
-    if node.kind == "ask" and exits["fallback"] is None:
-        analysis.report("missing_fallback", node, retries=retries)
-    if node.kind != "branch":
-        return
-    if not exits["intents"] and not any(exits[key] for key in ("no_match", "silence", "default")):
-        analysis.report("dead_end", node, exit="exits at all", exit_zh="没有任何出口")
-        return
-    if exits["no_match"] is None and exits["default"] is None:
-        analysis.report("no_match_unhandled", node, retries=retries)
-    if exits["silence"] is None and exits["default"] is None:
-        analysis.report("silence_unhandled", node, retries=retries)
+    kind.check_exits(node, exits, analysis.report, retries)
 
 
 def _check_globals(analysis: Analysis) -> None:
@@ -188,21 +160,7 @@ def _check_globals(analysis: Analysis) -> None:
 
 def _successors(analysis: Analysis, node: Node) -> list[tuple[str, frozenset[str]]]:
     """(target, slots surely set by taking that exit) for every exit of `node`, global intent handlers included."""
-    exits, found = analysis.exits[node.id], []
-    if node.kind in ("start", "say"):
-        found.append((exits["next"], frozenset()))
-    elif node.kind == "ask":
-        found += [(exits["filled"], frozenset(node.slots)), (exits["fallback"], frozenset())]
-        found += [(target, frozenset()) for target in exits["intents"].values()]
-    elif node.kind == "branch":
-        found += [(target, frozenset()) for target in exits["intents"].values()]
-        found += [(exits[key], frozenset()) for key in ("no_match", "silence", "default")]
-    elif node.kind == "condition":
-        earlier_false: set[str] = set()  # a case is taken only when every earlier case was false
-        for case in exits["cases"]:
-            found.append((case["target"], frozenset(conditions.implied_filled(case["ast"]) | earlier_false)))
-            earlier_false |= conditions.implied_filled(case["ast"], outcome=False)
-        found.append((exits["default"], frozenset(earlier_false)))
+    found = KINDS[node.kind].successors(node, analysis.exits[node.id])
     if node.listens:
         found += [(target, frozenset()) for target in analysis.global_intents.values()]
     return [(target, slots) for target, slots in found if target is not None]
@@ -276,16 +234,7 @@ def _check_loops(analysis: Analysis, reachable: set[str]) -> None:
 
 
 def _passing_targets(analysis: Analysis, node: Node) -> list[str]:
-    exits = analysis.exits[node.id]
-    if node.kind in ("start", "say"):
-        targets = [exits["next"]]
-    elif node.kind == "condition":
-        targets = [case["target"] for case in exits["cases"]] + [exits["default"]]
-    elif node.kind == "ask":
-        targets = [exits["filled"]]
-    else:
-        targets = []
-    return [target for target in targets if target is not None]
+    return [target for target in KINDS[node.kind].passing(node, analysis.exits[node.id]) if target is not None]
 
 
 def _strongly_connected(order: list[str], successors: dict[str, list[str]]) -> list[list[str]]:

@@ -12,12 +12,13 @@ Program (format 1)::
      "knowledge": {"threshold": float, "entries": [{"question", "phrasings", "answers", "after"}]}}
                                                      # only when the bot has a knowledge base (`nlu.knowledge`)
 
-Kind fields and exits (targets are node ids, or None when the exit is absent):
+Kind fields and exits (`flows.kinds`; targets are node ids, or None when the exit is absent):
     start      exits {"next"}
     say        "texts"; exits {"next"}
     ask        "slots", "prompts", "reprompts", "max_retries", "listen"; exits {"filled", "fallback", "intents": {}}
     branch     "prompts", "reprompts", "max_retries", "listen"; exits {"intents": {}, "no_match", "silence", "default"}
     condition  exits {"cases": [{"expr", "ast", "target"}], "default"}
+    wait       "seconds"; exits {"next"}
     transfer   "texts", "queue"; exits {}
     end        "texts", "outcome"; exits {}
 where "listen" is {"barge_in": bool, "silence_timeout_ms": int, "hot_words": [str]} with the settings' defaults applied.
@@ -32,6 +33,7 @@ from typing import Any
 
 from flows.checks import BotSchema, analyse
 from flows.graph import FORMAT, Graph, GraphError, Node, parse_graph, settings_to_json
+from flows.kinds import KINDS
 from flows.messages import ERROR, Diagnostic
 
 __all__ = ["BotSchema", "CompileResult", "Diagnostic", "SchemaError", "canonical_json", "compile_flow",
@@ -167,26 +169,8 @@ def compile_flow(graph: Graph | dict, schema: BotSchema | dict) -> CompileResult
 
 
 def _compile_node(node: Node, graph: Graph, exits: dict) -> dict:
-    compiled: dict[str, Any] = {"id": node.id, "kind": node.kind, "title": node.title}
-    if node.kind in ("say", "transfer", "end"):
-        compiled["texts"] = list(node.texts)
-    if node.kind == "ask":
-        compiled["slots"] = list(node.slots)
-    if node.listens:
-        compiled["prompts"] = list(node.prompts)
-        compiled["reprompts"] = list(node.reprompts)
-        compiled["max_retries"] = graph.settings.max_retries if node.max_retries is None else node.max_retries
-        compiled["listen"] = {
-            "barge_in": node.barge_in,
-            "silence_timeout_ms": node.silence_timeout_ms or graph.settings.silence_timeout_ms,
-            "hot_words": list(node.hot_words),
-        }
-    if node.kind == "transfer":
-        compiled["queue"] = node.queue
-    if node.kind == "end":
-        compiled["outcome"] = node.outcome
-    compiled["exits"] = exits
-    return compiled
+    return {"id": node.id, "kind": node.kind, "title": node.title,
+            **KINDS[node.kind].compile(node, graph.settings), "exits": exits}
 
 
 def node_titles(program: dict | None) -> dict[str, str]:

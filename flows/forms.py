@@ -11,25 +11,24 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from flows import conditions
-from flows.checks import ALLOWED_EXITS
-from flows.graph import KIND_FIELDS, MAX_LIST, MAX_TEXT, MEMORY_DAYS, OUTCOMES
+from flows.graph import KIND_FIELDS, MAX_LIST, MAX_TEXT, MAX_WAIT_SECONDS, MEMORY_DAYS, OUTCOMES
+from flows.kinds import KINDS, canvas_kinds
 
-KIND_LABELS = {"start": _("Start"), "say": _("Say"), "ask": _("Ask"), "branch": _("Listen & branch"),
-               "condition": _("Condition"), "transfer": _("Transfer to human"), "end": _("End")}
-KIND_ICONS = {"start": "play-circle-fill", "say": "chat-left-text-fill", "ask": "question-circle-fill",
-              "branch": "signpost-split-fill", "condition": "funnel-fill", "transfer": "headset",
-              "end": "stop-circle-fill"}
+KIND_LABELS = {name: _(kind.label) for name, kind in KINDS.items()}  # msgids in locale/ (not found by makemessages)
 CONDITION_LABELS = {"default": _("Default"), "intent": _("Intent"), "no_match": _("No match"),
                     "silence": _("Silence"), "expr": _("Expression"), "filled": _("Slots filled"),
                     "fallback": _("Fallback (retries used up)")}
 # Words of the condition language shown in the page's language on the canvas (the stored expression keeps them as is).
 EXPR_WORDS = {"filled": _("filled"), "remembered": _("remembered")}
+# Fields the side panel lays out by hand; any other field of a kind is shown plainly (`NodeForm.plain_fields`).
+_LAID_OUT = {"texts", "slots", "prompts", "reprompts", "max_retries", "barge_in", "silence_timeout_ms", "hot_words"}
 _SPLIT = re.compile(r"[,，、;；\s]+")
 
 
 def canvas_labels() -> dict[str, dict[str, str]]:
-    """The node kind and edge condition names a read-only canvas draws, in the request's language."""
-    return {"kinds": {k: str(v) for k, v in KIND_LABELS.items()},
+    """The node kinds (`flows.kinds.canvas_kinds`) and edge condition names a canvas draws, in the request's
+    language."""
+    return {"kinds": canvas_kinds(lambda text: str(_(text))),
             "conditions": {k: str(v) for k, v in CONDITION_LABELS.items()},
             "exprWords": {k: str(v) for k, v in EXPR_WORDS.items()}}
 
@@ -92,6 +91,8 @@ class NodeForm(forms.Form):
     queue = forms.CharField(label=_("Agent queue"), max_length=100, required=False)
     outcome = forms.ChoiceField(label=_("Outcome"), required=False,
                                 choices=[("", "—")] + [(o, o) for o in OUTCOMES])
+    seconds = forms.IntegerField(label=_("Seconds to wait"), min_value=1, max_value=MAX_WAIT_SECONDS, required=False,
+                                 help_text=_("The line stays quiet this long, then the flow goes on."))
 
     def __init__(self, kind: str, slot_names: list[str], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -104,6 +105,12 @@ class NodeForm(forms.Form):
         if "slots" in self.fields:
             current = [s for s in self.initial.get("slots", []) if s not in slot_names]
             self.fields["slots"].choices = [(s, s) for s in [*slot_names, *current]]
+
+    @property
+    def plain_fields(self) -> list[forms.BoundField]:
+        """The kind's fields the panel shows one under the other (scripts, slots and listening have their own
+        layout), in the kind's order."""
+        return [self[name] for name in KIND_FIELDS[self.kind] if name not in _LAID_OUT]
 
     def to_json(self) -> dict:
         """The cleaned fields in graph JSON form (empty optional values left out)."""
@@ -175,7 +182,7 @@ class EdgeForm(forms.Form):
 
     def __init__(self, source_kind: str, intent_names: list[str], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        allowed = list(ALLOWED_EXITS.get(source_kind, ())) or list(CONDITION_LABELS)
+        allowed = list(KINDS[source_kind].exits if source_kind in KINDS else ()) or list(CONDITION_LABELS)
         current = self.initial.get("type")
         if current and current not in allowed:
             allowed.append(current)

@@ -13,31 +13,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flows import kinds
+
 FORMAT = 1
-KINDS = ("start", "say", "ask", "branch", "condition", "transfer", "end")
-LISTENING_KINDS = ("ask", "branch")
-TERMINAL_KINDS = ("transfer", "end")
+KINDS = tuple(kinds.KINDS)
 CONDITION_TYPES = ("default", "intent", "no_match", "silence", "expr", "filled", "fallback")
 OUTCOMES = ("成交", "意向", "拒绝", "回访", "挂断", "转人工")
 MAX_NODES = 2000
 MAX_EDGES = 10000
 MAX_LIST = 100
 MAX_TEXT = 2000
+MAX_WAIT_SECONDS = 60
 
 # `{扬程}` in a script is replaced by the slot's value; anything else in braces is left alone by the runtime.
 TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
-_LISTEN_FIELDS = ("barge_in", "silence_timeout_ms", "hot_words")
-# Fields each kind may carry besides id, kind, title and position, in serialisation order.
-KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    "start": (),
-    "say": ("texts",),
-    "ask": ("slots", "prompts", "reprompts", "max_retries", *_LISTEN_FIELDS),
-    "branch": ("prompts", "reprompts", "max_retries", *_LISTEN_FIELDS),
-    "condition": (),
-    "transfer": ("texts", "queue"),
-    "end": ("texts", "outcome"),
-}
+# Fields each kind may carry besides id, kind, title and position, in serialisation order (`flows.kinds`).
+KIND_FIELDS: dict[str, tuple[str, ...]] = {name: kind.fields for name, kind in kinds.KINDS.items()}
 
 
 class GraphError(ValueError):
@@ -94,10 +86,11 @@ class Node:
     silence_timeout_ms: int | None = None
     queue: str | None = None
     outcome: str | None = None
+    seconds: int | None = None
 
     @property
     def listens(self) -> bool:
-        return self.kind in LISTENING_KINDS
+        return kinds.KINDS[self.kind].listens
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +199,7 @@ _FIELD_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "silence_timeout_ms": lambda value, path: _integer(value, path, 500, 120_000),
     "queue": lambda value, path: _string(value, path, empty=False, limit=100),
     "outcome": lambda value, path: _choice(value, path, OUTCOMES),
+    "seconds": lambda value, path: _integer(value, path, 1, MAX_WAIT_SECONDS),
 }
 
 

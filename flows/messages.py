@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flows.kinds import KINDS
+
 ERROR = "error"
 WARNING = "warning"
 
-KIND_ZH = {"start": "开始", "say": "播报", "ask": "询问", "branch": "意图分支", "condition": "条件", "transfer": "转人工",
-           "end": "结束"}
+KIND_ZH = {name: kind.label_zh for name, kind in KINDS.items()}
 EXIT_ZH = {"default": "默认", "intent": "意图", "no_match": "未匹配", "silence": "静默", "expr": "条件表达式",
            "filled": "已填写", "fallback": "兜底"}
 FIELD_ZH = {"texts": "话术", "prompts": "提问话术", "reprompts": "重问话术"}
@@ -47,6 +48,7 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "missing_prompt": (ERROR, "{label} collects slots but has no prompt.", "{label}要收集槽位，但没有提问话术。"),
     "missing_slots": (ERROR, "{label} does not say which slots to collect.", "{label}没有指定要收集的槽位。"),
     "missing_text": (ERROR, "{label} has nothing to say.", "{label}没有播报话术。"),
+    "missing_seconds": (ERROR, "{label} does not say how many seconds to wait.", "{label}没有设置等待几秒。"),
     "blank_text": (ERROR, "{label} has a blank script ({field} #{number}).", "{label}有空白话术（{field_zh}第 {number} 条）。"),
     "missing_outcome": (ERROR, "{label} has no outcome; choose 成交, 意向, 拒绝, 回访, 挂断 or 转人工.",
                         "{label}没有设置通话结果，请选择 成交、意向、拒绝、回访、挂断 或 转人工。"),

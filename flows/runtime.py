@@ -19,7 +19,8 @@ already knows from the listen action whether to stop the audio, so the runtime c
 
 Actions: {"type": "say", "text", "node", "knowledge"?: the entry's question when the text is its answer},
 {"type": "listen", "node", "barge_in", "silence_timeout_ms", "hot_words",
-"expected_slots"}, {"type": "transfer", "node", "text"?, "queue"?}, {"type": "end", "node", "outcome"}.
+"expected_slots"}, {"type": "pause", "node", "ms"} (a wait node: the line stays quiet that long),
+{"type": "transfer", "node", "text"?, "queue"?}, {"type": "end", "node", "outcome"}.
 
 Between steps the call always rests on a listening node (ask or branch) or has ended. On a user turn: an intent
 below the confidence threshold counts as none; the node's own intent edge wins, then a global intent's edge, then (ask)
@@ -38,8 +39,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flows.conditions import evaluate, is_filled
+from flows.conditions import is_filled
 from flows.graph import TEMPLATE
+from flows.kinds import KINDS
 
 HANGUP_OUTCOME = "挂断"
 TRANSFER_OUTCOME = "转人工"
@@ -117,7 +119,7 @@ def _current_node(program: dict, state: dict) -> dict:
             program.get("checksum", ""))[:16]:
         raise ProgramError("the state does not belong to this program")
     node = program["nodes"].get(state.get("node"))
-    if node is None or (not state.get("ended") and node["kind"] not in ("ask", "branch")):
+    if node is None or (not state.get("ended") and not getattr(KINDS.get(node["kind"]), "listens", False)):
         raise ProgramError(f"the state points at {state.get('node')!r}, which is not a listening node")
     return node
 
@@ -179,7 +181,7 @@ def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[
     intent = _take_slots(program, state, event)
     exits = node["exits"]
     target = (exits["intents"].get(intent) or program["global_intents"].get(intent)) if intent else None
-    if target is None and node["kind"] == "ask" and _all_filled(node, state["slots"]):
+    if target is None and "filled" in exits and _all_filled(node, state["slots"]):
         target = exits["filled"]
     if target is not None:
         _enter(program, state, target, actions, trace)
@@ -254,7 +256,7 @@ def _after_answer(program: dict, state: dict, node: dict, entry: dict, actions: 
         state["ended"], state["outcome"] = True, TRANSFER_OUTCOME
     elif entry["after"] == "end":
         _finish(state, node["id"], GIVE_UP_OUTCOME, actions)
-    elif node["kind"] == "ask" and _all_filled(node, state["slots"]):
+    elif "filled" in node["exits"] and _all_filled(node, state["slots"]):
         _enter(program, state, node["exits"]["filled"], actions, trace)
     else:
         _prompt(state, node, actions, retry=False)
@@ -273,7 +275,7 @@ def _fail_turn(program: dict, state: dict, node: dict, reason: str, actions: lis
         else:
             _enter(program, state, target, actions, trace)
         return
-    if node["kind"] == "branch":
+    if reason in exits:  # a branch: its no_match / silence exit, else (no_match only) its default exit
         target = exits[reason] or (exits["default"] if reason == "no_match" else None)
         if target is not None:
             _enter(program, state, target, actions, trace)
@@ -282,48 +284,60 @@ def _fail_turn(program: dict, state: dict, node: dict, reason: str, actions: lis
 
 
 def _enter(program: dict, state: dict, node_id: str, actions: list[dict], trace: list[str] | None) -> None:
-    """Walk from `node_id` through nodes that do not listen until a listening or terminal node."""
-    nodes = program["nodes"]
+    """Walk from `node_id` through nodes that do not listen until a listening or terminal node; what entering each
+    node does is its kind's (`flows.kinds`)."""
+    nodes, call = program["nodes"], _Entering(state, actions)
     # The compiler rejects loops without listening; the bound keeps a hand-made program from hanging the call.
     for _ in range(len(nodes) + 1):
         node = nodes.get(node_id)
-        if node is None:
+        kind = KINDS.get(node["kind"]) if node is not None else None
+        if kind is None:
             raise ProgramError(f"the program has no node {node_id!r}")
         state["node"] = node_id
         if trace is not None:
             trace.append(node_id)
-        kind, exits = node["kind"], node["exits"]
-        if kind == "say":
-            actions.append({"type": "say", "text": _render(state, node["texts"]), "node": node_id})
-        if kind in ("start", "say"):
-            node_id = exits["next"]
-        elif kind == "condition":
-            node_id = next((case["target"] for case in exits["cases"]
-                            if evaluate(case["ast"], state["slots"], state.get("remembered", {}))), exits["default"])
-        elif kind == "ask" and _all_filled(node, state["slots"]):
-            node_id = exits["filled"]
-        elif kind in ("ask", "branch"):
-            _prompt(state, node, actions, retry=False)
-            return
-        else:
-            _terminate(state, node, actions)
+        node_id = kind.enter(node, call)
+        if node_id is None:
+            if not (kind.listens or state["ended"]):
+                raise ProgramError(f"the node {node['id']!r} leads nowhere")
             return
     raise ProgramError("the program loops without listening")
 
 
-def _terminate(state: dict, node: dict, actions: list[dict]) -> None:
-    if node["kind"] == "transfer":
+class _Entering:
+    """What entering a node may do to the call (`kinds.Entering`)."""
+
+    def __init__(self, state: dict, actions: list[dict]) -> None:
+        self.state, self.actions = state, actions
+
+    @property
+    def slots(self) -> dict:
+        return self.state["slots"]
+
+    @property
+    def remembered(self) -> dict:
+        return self.state.get("remembered", {})
+
+    def act(self, action: dict) -> None:
+        self.actions.append(action)
+
+    def say(self, node: dict, texts: list[str]) -> None:
+        self.actions.append({"type": "say", "text": _render(self.state, texts), "node": node["id"]})
+
+    def listen(self, node: dict) -> None:
+        _prompt(self.state, node, self.actions, retry=False)
+
+    def transfer(self, node: dict) -> None:
         action = {"type": "transfer", "node": node["id"]}
         if node["texts"]:
-            action["text"] = _render(state, node["texts"])
+            action["text"] = _render(self.state, node["texts"])
         if node["queue"]:
             action["queue"] = node["queue"]
-        actions.append(action)
-        state["ended"], state["outcome"] = True, TRANSFER_OUTCOME
-        return
-    if node["texts"]:
-        actions.append({"type": "say", "text": _render(state, node["texts"]), "node": node["id"]})
-    _finish(state, node["id"], node["outcome"], actions)
+        self.actions.append(action)
+        self.state["ended"], self.state["outcome"] = True, TRANSFER_OUTCOME
+
+    def finish(self, node: dict, outcome: str) -> None:
+        _finish(self.state, node["id"], outcome, self.actions)
 
 
 def _finish(state: dict, node_id: str, outcome: str, actions: list[dict]) -> None:

@@ -1,7 +1,7 @@
 """The bot's side of a live voice call: text → sentences → speech, sent in paced chunks (plain Python and asyncio).
 
-`Speech.say(text, on_first_audio, on_end)` speaks in a task of its own: the next sentence is synthesised while one
-plays, and chunks are sent at most `lead_s` ahead of the listener's playback, so that `cut()` (a barge-in, a hang-up)
+`Speech.say(script, on_first_audio, on_end)` speaks in a task of its own — a script is texts and pauses (ms of quiet
+line, from a wait node) in order —: the next sentence is synthesised while one plays, and chunks are sent at most `lead_s` ahead of the listener's playback, so that `cut()` (a barge-in, a hang-up)
 stops the bot promptly. `on_end` is always called once per `say`: when the speech is over, cut short, failed, or
 cancelled before it began.
 """
@@ -46,10 +46,11 @@ class Speech:
         """Seconds until the listener has heard everything sent."""
         return max(self.playback_end - time.perf_counter(), 0.0)
 
-    def say(self, text: str, on_first_audio: Callable[[int], Awaitable], on_end: OnEnd) -> None:
-        """Speak `text`; `on_first_audio(tts_ms)` once the first sentence is synthesised."""
+    def say(self, script: list[str | int], on_first_audio: Callable[[int], Awaitable], on_end: OnEnd) -> None:
+        """Speak `script` (texts, and pauses in ms); `on_first_audio(tts_ms)` once its first sentence is
+        synthesised."""
         self.unstarted = on_end
-        self.task = asyncio.ensure_future(self._speak(text, on_first_audio, on_end))
+        self.task = asyncio.ensure_future(self._speak(script, on_first_audio, on_end))
 
     async def wait(self) -> None:
         if self.task is not None:
@@ -80,20 +81,26 @@ class Speech:
             pcm, rate = self.tts.synthesize_sentence(sentence, voice=self.voice, rate=None, pitch=None)
         return float_to_pcm16(resample(pcm16_to_float(pcm), rate, SAMPLE_RATE))
 
-    async def _speak(self, text: str, on_first_audio: Callable[[int], Awaitable], on_end: OnEnd) -> None:
+    async def _audio(self, piece: str | int) -> bytes:
+        """A sentence's speech, or a pause's silence."""
+        if isinstance(piece, int):
+            return bytes(piece * SAMPLE_RATE // 1000 * 2)
+        return await self.run(self.synthesize, piece)
+
+    async def _speak(self, script: list[str | int], on_first_audio: Callable[[int], Awaitable], on_end: OnEnd) -> None:
         self.unstarted = None
         start, upcoming, spoken = self.position(), None, False
-        sentences = split_sentences(text)
+        sentences = [piece for part in script for piece in ([part] if isinstance(part, int) else split_sentences(part))]
         try:
             try:
                 if sentences:
-                    upcoming = asyncio.ensure_future(self.run(self.synthesize, sentences[0]))
+                    upcoming = asyncio.ensure_future(self._audio(sentences[0]))
                 for n in range(len(sentences)):
                     clock = time.perf_counter()
                     pcm = await upcoming
                     if n == 0:
                         await on_first_audio(max(0, round((time.perf_counter() - clock) * 1000)))
-                    upcoming = (asyncio.ensure_future(self.run(self.synthesize, sentences[n + 1]))
+                    upcoming = (asyncio.ensure_future(self._audio(sentences[n + 1]))
                                 if n + 1 < len(sentences) else None)
                     await self._play(pcm)
                 spoken = True

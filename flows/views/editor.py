@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from flows import services
-from flows.forms import KIND_ICONS, KIND_LABELS, canvas_labels
-from flows.graph import KIND_FIELDS
+from flows.forms import KIND_LABELS, canvas_labels
+from flows.kinds import KINDS
 from flows.views.common import can_edit, issues, who_and_when
 from nlu import jsonguard
 from salesstudio.models import Bot
@@ -30,7 +30,7 @@ def editor(request: HttpRequest, bot: Bot) -> HttpResponse:
     context = {
         "bot": bot, "flow": flow, "graph": graph, "draft_error": draft_error, "issues": issues(result),
         "can_edit": can_edit(request), "latest": flow.versions.first(), "config": _config(request, bot, flow),
-        "kinds": [(kind, KIND_LABELS[kind], KIND_ICONS[kind]) for kind in KIND_FIELDS],
+        "kinds": [(name, KIND_LABELS[name], kind.icon, kind.color) for name, kind in KINDS.items()],
     }
     return render(request, "flows/editor.html", context)
 
@@ -44,8 +44,7 @@ def _config(request: HttpRequest, bot: Bot, flow) -> dict:
         # A branch's new exits take the bot's own intents; the global ones are handled once, off the start node.
         "intents": list(bot.intents.filter(is_global=False).order_by("id").values_list("name", flat=True)),
         "globalIntents": list(bot.intents.filter(is_global=True).order_by("id").values_list("name", flat=True)),
-        **canvas_labels(),  # kinds, conditions, exprWords: the same labels as every read-only canvas
-        "kindFields": KIND_FIELDS,
+        **canvas_labels(),  # kinds, conditions, exprWords: the same table as every read-only canvas
         "text": {"saved": _("Saved"), "saving": _("Saving…"), "unsaved": _("Unsaved changes"),
                  "saveFailed": _("Save failed"), "applied": _("Applied"),
                  "conflict": _("%(by)s changed this flow at %(at)s (revision %(revision)s). Your changes were not "

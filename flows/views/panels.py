@@ -17,7 +17,8 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, trigger_client_event
 
 from flows import services
-from flows.forms import KIND_ICONS, KIND_LABELS, EdgeForm, NodeForm, SettingsForm, node_initial
+from flows.forms import KIND_LABELS, EdgeForm, NodeForm, SettingsForm, node_initial
+from flows.kinds import KINDS
 from flows.views.common import can_edit, posted_json
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
@@ -31,8 +32,8 @@ def _node_form(request: HttpRequest, bot: Bot, node: dict, data=None) -> NodeFor
 
 
 def _render_node(request: HttpRequest, bot: Bot, node: dict, form: NodeForm, status: int = 200) -> HttpResponse:
-    context = {"bot": bot, "node": node, "node_json": json.dumps(node, ensure_ascii=False), "form": form, "kind_label": KIND_LABELS[node["kind"]],
-               "kind_icon": KIND_ICONS[node["kind"]],
+    context = {"bot": bot, "node": node, "node_json": json.dumps(node, ensure_ascii=False), "form": form,
+               "kind_label": KIND_LABELS[node["kind"]], "kind": KINDS[node["kind"]],
                "can_edit": can_edit(request), "slot_names": [c[0] for c in form.fields["slots"].choices]
                if "slots" in form.fields else list(bot.slots.order_by("id").values_list("name", flat=True))}
     return render(request, f"{TEMPLATE}#node", context, status=status)

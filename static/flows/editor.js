@@ -90,7 +90,7 @@ import * as FlowLayout from "./layout.js";
   }
 
   function currentGraph() {
-    return Shapes.fromLogicFlow(lf.getGraphRawData(), settings, config.kindFields);
+    return Shapes.fromLogicFlow(lf.getGraphRawData(), settings);
   }
 
   // ------------------------------------------------------------------------------------------------ palette
@@ -98,7 +98,7 @@ import * as FlowLayout from "./layout.js";
     item.addEventListener("pointerdown", function (e) {
       e.preventDefault();
       var kind = item.dataset.kind;
-      lf.dnd.startDrag({type: "ss-" + kind, properties: {title: config.kinds[kind]}});
+      lf.dnd.startDrag({type: "ss-" + kind, properties: {title: config.kinds[kind].label}});
     });
   });
 
@@ -109,7 +109,7 @@ import * as FlowLayout from "./layout.js";
   function nodeJson(id) {
     var data = lf.getNodeDataById(id);
     if (!data) return null;
-    return Shapes.fromLogicFlow({nodes: [data], edges: []}, settings, config.kindFields).nodes[0];
+    return Shapes.fromLogicFlow({nodes: [data], edges: []}, settings).nodes[0];
   }
 
   function post(url, values) {

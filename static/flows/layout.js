@@ -4,6 +4,8 @@
 // node stays where it was, so the flow does not jump away from the manager's view. An ES module, tested without a page
 // (tests/js).
 
+import {kindOf} from "./nodes.js";
+
 var WEIGHTS = {"default": 8, filled: 8, intent: 2};
 var OPTIONS = {rankdir: "TB", nodesep: 50, ranksep: 70, edgesep: 20, ranker: "network-simplex"};
 
@@ -60,7 +62,7 @@ function spine(nodes, edges, g, startId) {
   });
   function score(e) {
     var next = ranks.indexOf(g.node(e.target).y) === ranks.indexOf(g.node(e.source).y) + 1 ? 1 : 0;
-    var goesOn = kinds[e.target] === "end" || kinds[e.target] === "transfer" ? 0 : 1;
+    var goesOn = kindOf(kinds[e.target]).terminal ? 0 : 1;
     return [next, goesOn, weight(e.condition), depth(e.target)];
   }
   var path = [startId], current = startId;

@@ -1,13 +1,14 @@
 // SalesStudio flow shapes for LogicFlow, and the conversion between the flow graph JSON and LogicFlow's data.
 // Shared by the editor and the read-only canvases (version diff, funnel, live tester, coverage). An ES module: the
 // pure parts (summaries, labels, conversions) run and are tested without a page (tests/js, `node --test`).
-export var KINDS = ["start", "say", "ask", "branch", "condition", "transfer", "end"];
-export var ICONS = {start: "bi-play-circle-fill", say: "bi-chat-left-text-fill", ask: "bi-question-circle-fill",
-  branch: "bi-signpost-split-fill", condition: "bi-funnel-fill", transfer: "bi-headset", end: "bi-stop-circle-fill"};
-export var COLORS = {start: "#16a34a", say: "#2563eb", ask: "#7c3aed", branch: "#ea580c", condition: "#0d9488",
-  transfer: "#db2777", end: "#475569"};
+// The node kinds come from the server (`flows/kinds.py`, `labels.kinds`): {kind: {label, icon, color, fields, terminal,
+// start, summary}}.
 var WIDTH = 232, HEIGHT = 66;
 export var state = {labels: {kinds: {}, conditions: {}}, issues: {}, diff: {}, elements: {}, slotsWord: "", intents: [], globalIntents: []};
+
+export function kindOf(kind) {
+  return state.labels.kinds[kind] || {label: kind, icon: "bi-question-circle", color: "#475569", fields: []};
+}
 
 function esc(text) {
   return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
@@ -18,28 +19,30 @@ function esc(text) {
 export function summary(kind, p) {
   var first = function (list) { return (list && list.length) ? list[0] : ""; };
   var more = function (list) { return list && list.length > 1 ? " (+" + (list.length - 1) + ")" : ""; };
+  var template = kindOf(kind).summary;
+  if (template) {
+    return template.replace(/%\((\w+)\)s/g, function (all, name) { return p[name] == null ? "?" : p[name]; });
+  }
   switch (kind) {
-    case "say": return first(p.texts) + more(p.texts);
     case "ask": return (p.slots && p.slots.length ? "⟨" + p.slots.join("、") + "⟩ " : "") + first(p.prompts);
-    case "branch": return first(p.prompts) + more(p.prompts);
     case "transfer": return (p.queue ? "[" + p.queue + "] " : "") + first(p.texts);
     case "end": return first(p.texts);
-    case "condition": return "";
-    default: return "";
+    default: return first(p.texts || p.prompts) + more(p.texts || p.prompts);
   }
 }
 
 export function nodeHtml(kind, p, id) {
   var issue = state.issues[id];
   var diff = state.diff[id];
+  var info = kindOf(kind);
   var cls = "ss-node ss-kind-" + kind + (issue ? " ss-has-" + issue : "") + (diff ? " ss-diff-" + diff : "");
   var text = summary(kind, p);
   var badge = kind === "end" && p.outcome ? '<span class="ss-node-outcome">' + esc(p.outcome) + "</span>" : "";
-  return '<div class="' + cls + '" data-node-id="' + esc(id) + '">' +
-    '<div class="ss-node-icon"><i class="bi ' + ICONS[kind] + '"></i></div>' +
-    '<div class="ss-node-body"><div class="ss-node-title">' + esc(p.title || state.labels.kinds[kind] || kind) +
+  return '<div class="' + cls + '" style="--kind: ' + esc(info.color) + '" data-node-id="' + esc(id) + '">' +
+    '<div class="ss-node-icon"><i class="bi ' + esc(info.icon) + '"></i></div>' +
+    '<div class="ss-node-body"><div class="ss-node-title">' + esc(p.title || info.label) +
     badge + "</div>" +
-    '<div class="ss-node-summary' + (text ? "" : " ss-empty") + '">' + esc(text || state.labels.kinds[kind] || "") +
+    '<div class="ss-node-summary' + (text ? "" : " ss-empty") + '">' + esc(text || info.label) +
     "</div></div>" + '<span class="ss-node-flag"><i class="bi bi-exclamation-circle-fill"></i></span></div>';
 }
 
@@ -67,7 +70,7 @@ export function register(lf, options) {
       var model = this.props.model;
       var kind = model.type.slice(3);
       if (model.graphModel && model.graphModel.isMiniMap) {
-        rootEl.innerHTML = '<div class="ss-mini ss-kind-' + kind + '"></div>';
+        rootEl.innerHTML = '<div class="ss-mini" style="--kind: ' + esc(kindOf(kind).color) + '"></div>';
         return;
       }
       rootEl.innerHTML = nodeHtml(kind, model.properties || {}, model.id);
@@ -92,7 +95,7 @@ export function register(lf, options) {
     };
     Model.prototype.getConnectedSourceRules = function () {
       var rules = Core.HtmlNodeModel.prototype.getConnectedSourceRules.call(this);
-      if (kind === "transfer" || kind === "end") {
+      if (kindOf(kind).terminal) {
         rules.push({message: "terminal", validate: function () { return false; }});
       }
       rules.push({message: "self", validate: function (s, t) { return !t || s.id !== t.id; }});
@@ -100,7 +103,7 @@ export function register(lf, options) {
     };
     Model.prototype.getConnectedTargetRules = function () {
       var rules = Core.HtmlNodeModel.prototype.getConnectedTargetRules.call(this);
-      if (kind === "start") rules.push({message: "start", validate: function () { return false; }});
+      if (kindOf(kind).start) rules.push({message: "start", validate: function () { return false; }});
       return rules;
     };
     Model.prototype.getOutlineStyle = function () {
@@ -153,7 +156,7 @@ export function register(lf, options) {
   };
 
   var View = makeView();
-  KINDS.forEach(function (kind) {
+  Object.keys(state.labels.kinds).forEach(function (kind) {
     lf.register({type: "ss-" + kind, view: View, model: makeModel(kind)});
   });
   lf.register({type: "ss-edge", view: Core.PolylineEdge, model: EdgeModel});
@@ -194,11 +197,11 @@ export function toLogicFlow(graph) {
   return {nodes: nodes, edges: edges};
 }
 
-export function fromLogicFlow(data, settings, kindFields) {
+export function fromLogicFlow(data, settings) {
   var nodes = data.nodes.map(function (n) {
     var kind = n.type.slice(3), p = n.properties || {};
     var node = {id: n.id, kind: kind, title: p.title || "", position: {x: Math.round(n.x), y: Math.round(n.y)}};
-    (kindFields[kind] || []).forEach(function (f) { if (p[f] !== undefined && p[f] !== null) node[f] = p[f]; });
+    kindOf(kind).fields.forEach(function (f) { if (p[f] !== undefined && p[f] !== null) node[f] = p[f]; });
     return node;
   });
   var edges = data.edges.map(function (e) {

@@ -11,6 +11,7 @@ import pytest
 
 from calls.call import CallError, CallSetup
 from calls.pipeline import CallPipeline
+from flows.compiler import compile_flow
 from voice.asr import WhisperEngine
 from voice.audio import float_to_pcm16, pcm16_to_float, resample
 from voice.correction import LexiconCorrector, vocabulary
@@ -71,6 +72,25 @@ async def test_a_spoken_answer_is_endpointed_recognised_and_answered_with_audio(
     assert offsets["bot_audio_start"] == pytest.approx(len(greeting) / 32_000, abs=0.01)
     user, bot = call.audio_tracks()
     assert len(user) == len(frames(speech, 1.0)) * FRAME_BYTES and len(bot) == len(b"".join(recorder.sound))
+
+
+async def test_a_wait_node_keeps_the_line_quiet_between_the_bots_words(demo_slots, recorder, tiny_whisper, espeak):
+    nodes = [{"id": "s", "kind": "start"}, {"id": "hi", "kind": "say", "texts": ["您好。"]},
+             {"id": "w", "kind": "wait", "seconds": 1}, {"id": "q", "kind": "branch", "prompts": ["要泵吗？"]},
+             {"id": "e", "kind": "end", "outcome": "意向"}]
+    edges = [{"id": f"e{n}", "source": a, "target": b, "condition": {"type": "default"}}
+             for n, (a, b) in enumerate([("s", "hi"), ("hi", "w"), ("w", "q"), ("q", "e")])]
+    program = compile_flow({"format": 1, "nodes": nodes, "edges": edges}, {"intents": [], "slots": []}).program
+    call = voice_call(program, demo_slots, recorder, tiny_whisper, espeak, lead_s=60)
+    await call.start()
+    await call.settle()
+    await call.stop()
+    samples = np.frombuffer(b"".join(recorder.sound), np.int16)
+    loud = np.flatnonzero(samples)
+    gaps = np.diff(loud)  # the longest run of exact zeros lies between the two sentences
+    assert gaps.max() >= 16_000 and loud[0] < loud[gaps.argmax()] < loud[-1]
+    record, _ = recorder.turns[0]
+    assert record.path == ["s", "hi", "w", "q"] and record.bot_text == "您好。要泵吗？"
 
 
 async def test_speech_while_the_bot_talks_barges_in_and_stops_its_audio(

@@ -317,6 +317,25 @@ def test_transfer_without_text_or_queue():
     assert Call(compiled(data)).opening == [{"type": "transfer", "node": "t"}]
 
 
+def test_a_wait_node_pauses_between_what_is_said_and_goes_on():
+    data = graph([node("s", "start"), node("hi", "say", texts=["资料发您了。"]), node("w", "wait", seconds=3),
+                  node("q", "branch", prompts=["收到了吗？"]), node("e", "end", outcome="意向")],
+                 [edge("e1", "s", "hi"), edge("e2", "hi", "w"), edge("e3", "w", "q"), edge("e4", "q", "e")])
+    trace = []
+    state, actions = runtime.start(compiled(data), trace=trace)
+    assert [a["type"] for a in actions] == ["say", "pause", "say", "listen"]
+    assert actions[1] == {"type": "pause", "node": "w", "ms": 3000}
+    assert trace == ["s", "hi", "w", "q"] and state["node"] == "q"
+
+
+def test_a_hand_made_program_whose_node_leads_nowhere_is_refused():
+    program = compiled(ask_flow())
+    program["nodes"]["q"]["exits"]["next"] = None
+    state, _ = runtime.start(program)
+    with pytest.raises(ProgramError, match="leads nowhere"):
+        runtime.step(program, state, user("五十米", 扬程=50))
+
+
 def test_a_trace_names_every_node_entered_including_those_that_say_nothing():
     trace = []
     state, _ = runtime.start(DEMO, 0, trace=trace)

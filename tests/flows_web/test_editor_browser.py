@@ -286,3 +286,35 @@ def test_restoring_asks_in_the_pages_own_dialog_with_the_versions_note_and_chang
         modal.get_by_test_id("confirm-ok").click()
     assert flow.versions.count() == 3 and flow.versions.first().graph == flow.versions.get(number=1).graph
     assert native == []
+
+
+def test_a_wait_node_from_the_palette_is_drawn_edited_and_compiled(live_server, page):
+    """The kind table the canvas draws comes from flows/kinds.py: the wait kind, added there, is on the palette with
+    its icon and colour, its panel has its one field, and the flow compiles with it."""
+    owner = factories.make_user("wang")
+    bot = make_bot(factories.make_workspace(owner, "华东销售部"))
+    login(page, live_server, "wang")
+    open_editor(page, live_server, bot)
+    assert "等待" in page.get_by_test_id("palette-wait").inner_text()
+
+    say = drag_from_palette(page, "say", 200, 220)
+    wait = drag_from_palette(page, "wait", 200, 340)
+    end = drag_from_palette(page, "end", 200, 460)
+    start = next(n["id"] for n in graph(page)["nodes"] if n["kind"] == "start")
+    for source, target in ((start, say), (say, wait), (wait, end)):
+        connect(page, source, target)
+    edit_node(page, say, texts="资料已经发到您微信了，您先看一下。")
+    edit_node(page, end, texts="看完有问题随时联系我们。", outcome="意向")
+    page.get_by_test_id("save").click()
+    page.wait_for_selector(f"#flow-issues .issue[data-code=missing_seconds][data-node-id='{wait}']")
+
+    edit_node(page, wait, seconds="5")
+    fields = page.get_by_test_id("node-form").locator("[name]:not([type=hidden])")
+    assert sorted(set(fields.evaluate_all("els => els.map(e => e.name)"))) == ["seconds", "title"]
+    box = page.locator(f".ss-node[data-node-id='{wait}']")
+    wait_until(lambda: box.locator(".ss-node-summary").inner_text() == "5 秒", timeout=5)
+    assert box.evaluate("el => getComputedStyle(el).borderLeftColor") == "rgb(202, 138, 4)"
+    page.get_by_test_id("save").click()
+    wait_until(lambda: page.get_by_test_id("error-count").inner_text() == "0", timeout=10)
+    assert next(n for n in graph(page)["nodes"] if n["id"] == wait)["seconds"] == 5
+    page.screenshot(path="test-output/editor-wait-node.png")

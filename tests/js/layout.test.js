@@ -6,10 +6,12 @@ import {createRequire} from "node:module";
 import {test} from "node:test";
 
 import {positions, weight} from "../../static/flows/layout.js";
+import {state} from "../../static/flows/nodes.js";
 
 const dagre = createRequire(import.meta.url)("dagre");
 const demo = JSON.parse(readFileSync(new URL("../../flows/demo/flow.json", import.meta.url), "utf8"));
 const SIZE = {width: 232, height: 66};
+state.labels.kinds = {transfer: {terminal: true, fields: []}, end: {terminal: true, fields: []}};
 
 function layOut(graph) {
   const nodes = graph.nodes.map((n) => ({id: n.id, kind: n.kind, position: n.position, ...SIZE}));
