@@ -28,6 +28,7 @@ workspace_patterns = [
     path("", bots.bot_list, name="bot_list"),
     path("import/", bundle_views.bot_import, name="bot_import"),
     path("jobs/<int:job>/", bots.job_status, name="job_status"),
+    path("jobs/<int:job>/cancel/", bots.job_cancel, name="job_cancel"),
     path("members/", workspaces.members, name="members"),
     path("members/<int:member>/", workspaces.member_update, name="member_update"),
     path("members/invitations/<int:invitation>/revoke/", workspaces.invitation_revoke, name="invitation_revoke"),

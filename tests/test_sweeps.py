@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from nlu.models import TrainingRun
+from salesstudio.models import Job
 from tests import factories
 from tests.conftest import wait_until
 from voice import services as voice_services
@@ -51,3 +52,10 @@ def test_the_workers_processes_run_nicer_than_live_calls(celery_worker_process):
     children = wait_until(lambda: psutil.Process(celery_worker_process.pid).children(), timeout=30)
     assert all(child.nice() >= os.getpriority(os.PRIO_PROCESS, 0) + 10 for child in children)
     assert psutil.Process(celery_worker_process.pid).nice() == os.getpriority(os.PRIO_PROCESS, 0)  # only the pool
+
+
+def test_a_background_job_whose_worker_died_is_failed_by_the_worker(team, celery_worker_process):
+    job = Job.objects.create(workspace=team["workspace"], kind="run_tests", status="running",
+                             heartbeat_at=timezone.now() - SILENT)
+    failed = wait_until(lambda: Job.objects.filter(pk=job.pk, status="failed").first(), timeout=30)
+    assert failed.error and failed.finished_at

@@ -1,13 +1,11 @@
 """Training runs: start (one at a time per bot), cancel, run (the Celery task's body), and dead-worker recovery.
 
-`run_training` drives `nlu.train.train` and records progress, heartbeats, the outcome and the new ModelVersion on
-the database, so the page can show it live and survive reloads.
+`Training` (a `salesstudio.jobs.JobRunner`) drives `nlu.train.train` and records progress, heartbeats, the outcome
+and the new ModelVersion on the database, so the page can show it live and survive reloads.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -22,10 +20,10 @@ from django.utils.translation import gettext as _
 
 from nlu.models import ModelVersion, TrainingRun
 from nlu.services.examples import intents_with_counts, slot_definitions
+from salesstudio.jobs import Cancelled, JobRunner
 from salesstudio.models import Bot
-from salesstudio.sweeps import STALE_AFTER, Heartbeat
+from salesstudio.sweeps import STALE_AFTER
 
-log = logging.getLogger(__name__)
 MIN_EXAMPLES_PER_INTENT = 2
 THIN_INTENT = 10  # fewer examples than this: the page warns that the model can hardly learn the intent
 MAX_LOSS_POINTS = 400
@@ -80,62 +78,64 @@ def _send(run_id: int, task) -> None:  # noqa: ANN001
 
 def do_cancel_training(run: TrainingRun) -> TrainingRun:
     """A queued run is cancelled at once; a running one is flagged and stops at the trainer's next check."""
-    now = timezone.now()
-    if TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.QUEUED).update(
-            status=TrainingRun.Status.CANCELLED, cancel_requested=True, finished_at=now):
-        log.info("training run %s cancelled before it started", run.pk)
-    else:
-        TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.RUNNING).update(cancel_requested=True)
+    Training.cancel(run.pk)
     run.refresh_from_db()
     return run
+
+
+class Training(JobRunner):
+    """A training run on a worker (`salesstudio.jobs.JobRunner`): train, record a ModelVersion."""
+
+    model = TrainingRun
+
+    def __init__(self, pk: int, *, worker: str = "", echo: Callable[[dict], None] | None = None) -> None:
+        super().__init__(pk)
+        self.worker, self.echo = worker, echo
+
+    @classmethod
+    def stopped_message(cls) -> str:
+        return _("The worker running this training stopped responding (no heartbeat for %(s)s seconds).") % {
+            "s": int(STALE_AFTER.total_seconds())}
+
+    def on_claim(self) -> dict:
+        return {"started_at": timezone.now(), "worker": self.worker}
+
+    def work(self) -> tuple[Path, dict]:
+        from nlu.base_models import resolve_base_model
+        from nlu.train import TrainConfig, TrainingCancelled, train
+
+        run = self.row
+        examples = [{"text": e.text, "intent": e.intent.name, "spans": e.spans, "context": e.context or None}
+                    for e in run.bot.examples.select_related("intent")]
+        base = Path(run.base_model) if run.base_model else resolve_base_model(settings.NLU_BASE_MODEL,
+                                                                               settings.DATA_DIR)
+        TrainingRun.objects.filter(pk=run.pk).update(base_model=str(base), example_count=len(examples))
+        known = {f.name for f in fields(TrainConfig)}
+        config = TrainConfig(**{k: tuple(v) if k == "lora_targets" else v for k, v in run.config.items()
+                                if k in known})
+        try:
+            result = train(examples, base, version_folder(run), config, progress=_progress_writer(run.pk, self.echo),
+                           should_cancel=self.cancelling, compose=_composer(run.bot))
+        except TrainingCancelled:
+            raise Cancelled from None
+        return result.out_dir, result.metrics
+
+    def cancelling(self) -> bool:
+        try:
+            self.check_cancel()
+        except Cancelled:
+            return True
+        return False
+
+    def finish(self, result: tuple[Path, dict]) -> None:
+        do_record_version(self.row, *result)
 
 
 def run_training(run_id: int, *, worker: str = "", echo: Callable[[dict], None] | None = None) -> TrainingRun:
-    """Claim a queued run, train, record a ModelVersion; failures and cancellation end up on the row.
-
-    `echo` also receives every progress event (the command line prints them). A run that is no longer queued
-    (cancelled, or redelivered after its worker died) is left as it is, except that a redelivered run still marked
-    running without a recent heartbeat is failed: its first worker is gone.
-    """
-    now = timezone.now()
-    claimed = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(
-        status=TrainingRun.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker)
-    run = TrainingRun.objects.select_related("bot").get(pk=run_id)
-    if not claimed:
-        stale = run.heartbeat_at is None or run.heartbeat_at < now - STALE_AFTER
-        if run.status == TrainingRun.Status.RUNNING and stale:
-            _fail(run, _("The worker running this training stopped before it finished."))
-            run.refresh_from_db()
-        return run
-    running = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING)
-    with Heartbeat(lambda: running.update(heartbeat_at=timezone.now()), name=f"heartbeat-{run_id}"):
-        try:
-            _train(run, echo)
-        except Exception as exc:  # recorded for the user; the traceback goes to the log
-            log.exception("training run %s failed", run_id)
-            _fail(run, str(exc) or exc.__class__.__name__)
-    run.refresh_from_db()
-    return run
-
-
-def _train(run: TrainingRun, echo: Callable[[dict], None] | None = None) -> None:
-    from nlu.base_models import resolve_base_model
-    from nlu.train import TrainConfig, TrainingCancelled, train
-
-    examples = [{"text": e.text, "intent": e.intent.name, "spans": e.spans, "context": e.context or None}
-                for e in run.bot.examples.select_related("intent")]
-    base = Path(run.base_model) if run.base_model else resolve_base_model(settings.NLU_BASE_MODEL, settings.DATA_DIR)
-    TrainingRun.objects.filter(pk=run.pk).update(base_model=str(base), example_count=len(examples))
-    known = {f.name for f in fields(TrainConfig)}
-    config = TrainConfig(**{k: tuple(v) if k == "lora_targets" else v for k, v in run.config.items() if k in known})
-    out_dir = version_folder(run)
-    try:
-        result = train(examples, base, out_dir, config, progress=_progress_writer(run.pk, echo),
-                       should_cancel=_cancel_checker(run.pk), compose=_composer(run.bot))
-    except TrainingCancelled:
-        TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.CANCELLED, finished_at=timezone.now())
-        return
-    do_record_version(run, result.out_dir, result.metrics)
+    """Claim a queued run, train, record a ModelVersion; failures and cancellation end up on the row. `echo` also
+    receives every progress event (the command line prints them)."""
+    Training(run_id, worker=worker, echo=echo).run()
+    return TrainingRun.objects.get(pk=run_id)
 
 
 def _composer(bot: Bot):  # noqa: ANN202
@@ -167,11 +167,6 @@ def do_record_version(run: TrainingRun, path: Path, metrics: dict) -> ModelVersi
     return version
 
 
-def _fail(run: TrainingRun, reason: str) -> None:
-    TrainingRun.objects.filter(pk=run.pk, status__in=TrainingRun.ACTIVE).update(
-        status=TrainingRun.Status.FAILED, error=reason[:4000], finished_at=timezone.now())
-
-
 def _progress_writer(run_id: int, echo: Callable[[dict], None] | None = None):  # noqa: ANN202
     history: list[dict] = []
 
@@ -191,29 +186,12 @@ def _progress_writer(run_id: int, echo: Callable[[dict], None] | None = None):  
     return write
 
 
-def _cancel_checker(run_id: int):  # noqa: ANN202
-    state = {"at": 0.0, "cancel": False}
-
-    def should_cancel() -> bool:
-        if not state["cancel"] and time.monotonic() - state["at"] >= 0.5:
-            state["at"] = time.monotonic()
-            state["cancel"] = TrainingRun.objects.filter(pk=run_id, cancel_requested=True).exists()
-        return state["cancel"]
-
-    return should_cancel
-
-
 def do_fail_orphaned_runs(worker: str = "") -> int:
     """Fail running runs whose worker is gone: those of `worker` (it just restarted) and any without a recent
     heartbeat. Called when a worker comes up, by every worker's sweeper and when the training page is shown; returns
     how many."""
-    stale = timezone.now() - STALE_AFTER
     running = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING)
     mine = running.filter(worker=worker) if worker else running.none()
     n = mine.update(status=TrainingRun.Status.FAILED, finished_at=timezone.now(),
                     error=_("The worker %(worker)s restarted while this run was training.") % {"worker": worker})
-    n += running.filter(heartbeat_at__lt=stale).update(
-        status=TrainingRun.Status.FAILED, finished_at=timezone.now(),
-        error=_("The worker running this training stopped responding (no heartbeat for %(s)s seconds).")
-        % {"s": int(STALE_AFTER.total_seconds())})
-    return n
+    return n + Training.sweep()

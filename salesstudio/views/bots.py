@@ -13,6 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from salesstudio import services
 from salesstudio.forms import BotForm, BundleUploadForm
+from salesstudio.jobs import BackgroundJob
 from salesstudio.models import Bot, Job
 from salesstudio.permissions import workspace_view
 
@@ -35,6 +36,14 @@ def bot_list(request: HttpRequest) -> HttpResponse:
 def job_status(request: HttpRequest, job: int) -> HttpResponse:
     job_obj = get_object_or_404(Job, pk=job, workspace=request.workspace)
     return render(request, "salesstudio/bot_list.html#job", {"job": job_obj})
+
+
+@require_http_methods(["POST"])
+@workspace_view(read="edit", write="edit")
+def job_cancel(request: HttpRequest, job: int) -> HttpResponse:
+    """Ask a background job to stop (a queued one stops at once); its progress box shows when it has."""
+    BackgroundJob.cancel(get_object_or_404(Job, pk=job, workspace=request.workspace).pk)
+    return HttpResponse(status=204)
 
 
 @require_http_methods(["POST"])

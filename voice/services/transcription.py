@@ -14,8 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from nlu.models import SlotType
+from salesstudio.jobs import JobRunner
 from salesstudio.models import Bot
-from salesstudio.sweeps import STALE_AFTER, Heartbeat
 from voice import asr, engines
 from voice.audio import AudioError
 from voice.correction import LexiconCorrector, vocabulary
@@ -59,47 +59,56 @@ def _progress_writer(recording_id: int) -> Callable[[float], None]:
     return write
 
 
-def do_transcribe(recording_id: int) -> None:
-    """Transcribe one recording and store its segments (the body of the Celery task).
+class Transcription(JobRunner):
+    """Transcribing a recording on a worker (`salesstudio.jobs.JobRunner`). A redelivered message (its worker died)
+    starts over; transcription cannot be cancelled."""
 
-    A message for a deleted or finished recording does nothing. Permanent failures (bad audio, bad model) are
-    recorded on the row; a transient `AsrError(permanent=False)` is recorded and re-raised for the task to retry.
-    """
-    claimed = Recording.objects.filter(pk=recording_id, status__in=Recording.ACTIVE).update(
-        status=Recording.Status.TRANSCRIBING, progress=0.0, error="", updated_at=timezone.now())
-    if not claimed:
-        return
-    recording = Recording.objects.select_related("bot").get(pk=recording_id)
+    model = Recording
+    claimable = active = Recording.ACTIVE
+    running = Recording.Status.TRANSCRIBING
+    heartbeat_field = "updated_at"
+    finished_field = None
+    can_cancel = False
+
+    @classmethod
+    def stopped_message(cls) -> str:
+        return _("The transcription stopped unexpectedly (its worker was restarted). Retry it.")
+
+    def on_claim(self) -> dict:
+        return {"progress": 0.0, "error": ""}
+
+    def work(self) -> list[tuple[str, asr.Segment]]:
+        bot = self.row.bot
+        return recognise(engines.asr_engine(), self.row.file.path, hot_words=hot_words(bot), dialect=bot.dialect,
+                         progress=_progress_writer(self.pk))
+
+    def failure(self, exc: Exception) -> str:
+        """Bad audio and a bad model are recorded; a transient ASR error puts the recording back in the queue and
+        goes up to the task, which retries."""
+        if isinstance(exc, asr.AsrError) and not exc.permanent:
+            Recording.objects.filter(pk=self.pk).update(status=Recording.Status.QUEUED, error=str(exc)[:2000])
+            raise exc
+        if isinstance(exc, AudioError):  # in the site's language: the worker has no request to take one from
+            with translation.override(settings.LANGUAGE_CODE):
+                return audio_message(exc)
+        return super().failure(exc)
+
+    def finish(self, tagged: list[tuple[str, asr.Segment]]) -> None:
+        _store_segments(self.pk, tagged, transcript_corrector(self.row.bot))
+
+
+def do_transcribe(recording_id: int) -> None:
+    """Transcribe one recording and store its segments (the body of the Celery task). A message for a deleted or
+    finished recording does nothing; a transient `AsrError(permanent=False)` is re-raised for the task to retry."""
     started = time.monotonic()
-    transcribing = Recording.objects.filter(pk=recording_id, status=Recording.Status.TRANSCRIBING)
-    try:
-        with Heartbeat(lambda: transcribing.update(updated_at=timezone.now()), name=f"heartbeat-rec-{recording_id}"):
-            tagged = recognise(engines.asr_engine(), recording.file.path, hot_words=hot_words(recording.bot),
-                               dialect=recording.bot.dialect, progress=_progress_writer(recording_id))
-    except asr.AsrError as exc:
-        if exc.permanent:
-            do_fail_recording(recording_id, str(exc))
-            return
-        Recording.objects.filter(pk=recording_id).update(status=Recording.Status.QUEUED, error=str(exc)[:2000])
-        raise
-    except AudioError as exc:  # stored in the site's language: the worker has no request to take one from
-        with translation.override(settings.LANGUAGE_CODE):
-            do_fail_recording(recording_id, audio_message(exc))
-        return
-    except OSError as exc:
-        do_fail_recording(recording_id, str(exc))
-        return
-    _store_segments(recording_id, tagged, transcript_corrector(recording.bot))
-    log.info("recording %s transcribed in %.1f s", recording_id, time.monotonic() - started)
+    Transcription(recording_id).run()
+    log.info("recording %s handled in %.1f s", recording_id, time.monotonic() - started)
 
 
 def do_fail_stalled_transcriptions() -> int:
     """Fail recordings whose transcription stopped stamping its heartbeat (its worker died); returns how many.
     They can be retried from the recordings page."""
-    return Recording.objects.filter(
-        status=Recording.Status.TRANSCRIBING, updated_at__lt=timezone.now() - STALE_AFTER,
-    ).update(status=Recording.Status.FAILED, error=_("The transcription stopped unexpectedly (its worker was "
-                                                     "restarted). Retry it."), updated_at=timezone.now())
+    return Transcription.sweep()
 
 
 @transaction.atomic
