@@ -6,11 +6,17 @@ Prints one JSON object. Parts (select with --only, repeatable):
   plain); with sales hot words; as a phone line's call hears it (sox: 300–3400 Hz at 8 kHz, then G.711 μ-law
   through the live call's own conversion to 16 kHz, voice.telephone); RTF of each batch run (target ≤ 0.25).
 - terms: product-term accuracy — the demo bot's product names, models and slot words in caller utterances written for
-  it (bench/data/product_terms.json), spoken by espeak-ng `cmn-latn-pinyin` and by a second voice made from it with sox
-  (lower pitch, faster), transcribed as a live call does (the node's hot words, then the bot's lexicon correction):
-  the share of terms transcribed exactly before and after the correction (target ≥ 0.9 after).
-- tts: time to first audio and RTF per engine (espeak-ng Mandarin and Cantonese; coqui-tts on TTS_MODEL when set,
-  else a full-size VITS with random weights, which measures speed only: its speech is noise of arbitrary length).
+  it (bench/data/product_terms.json), spoken by espeak-ng `cmn-latn-pinyin`, by a second voice made from it with sox
+  (lower pitch, faster) and by the default Mandarin voice (voice.baker), transcribed as a live call does (the node's
+  hot words, then the bot's lexicon correction): the share of terms transcribed exactly before and after the
+  correction (target ≥ 0.9 after).
+- tts: time to first audio and RTF per engine (espeak-ng Mandarin and Cantonese, the default Mandarin voice; coqui-tts
+  on TTS_MODEL when set, else a full-size VITS with random weights, which measures speed only: its speech is noise of
+  arbitrary length).
+- voices: intelligibility of the bot's voice — every fixed script of the demo flow synthesised by each Mandarin engine
+  (espeak-ng `cmn-latn-pinyin`; the default voice, voice.baker, prepared in the data folder) and transcribed by the
+  product's Whisper as a Mandarin caller's words: CER per engine (target ≤ 0.25 for the default voice), time to
+  first audio and RTF.
 
     nice .venv/bin/python bench/voice.py --only asr
 """
@@ -42,9 +48,10 @@ from voice.telephone import LineCodec, LineFormat, mulaw_encode  # noqa: E402
 from voice.tts import EspeakEngine, TtsEngine  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "speech" / "zh_dev" / "transcripts.tsv"
-PARTS = ("asr", "terms", "tts")
+PARTS = ("asr", "terms", "tts", "voices")
 TERMS = ROOT / "bench" / "data" / "product_terms.json"
-SPEAKERS = {"espeak": [], "espeak_low_fast": ["pitch", "-300", "tempo", "1.15"]}  # sox effects: a second voice
+# Who says the utterances: espeak-ng, a second voice made from it with sox effects, and the default Mandarin voice.
+SPEAKERS = {"espeak": [], "espeak_low_fast": ["pitch", "-300", "tempo", "1.15"], "baker": []}
 SALES_HOT_WORDS = ("工业泵", "离心泵", "扬程", "流量", "报价", "现货", "售后", "物流", "转人工")
 SCRIPTS = (
     "您好，我是华东工业泵的销售顾问小王。请问您现在方便说话吗？",
@@ -131,9 +138,9 @@ def demo_program() -> tuple[dict, dict[str, dict]]:
     return program, {slot["name"]: slot for slot in nlu["slots"]}
 
 
-def speak(espeak: EspeakEngine, text: str, effects: list[str]) -> Any:
-    """`text` by espeak-ng's Mandarin voice, through sox `effects` when given, as 16 kHz float samples."""
-    pcm, rate = espeak.synthesize_sentence(text, voice=None, rate=None, pitch=None)
+def speak(engine: TtsEngine, text: str, effects: list[str]) -> Any:
+    """`text` by `engine`'s Mandarin voice, through sox `effects` when given, as 16 kHz float samples."""
+    pcm, rate = engine.synthesize_sentence(text, voice=None, rate=None, pitch=None)
     if effects:
         with tempfile.TemporaryDirectory() as folder:
             source, changed = Path(folder) / "a.wav", Path(folder) / "b.wav"
@@ -143,21 +150,31 @@ def speak(espeak: EspeakEngine, text: str, effects: list[str]) -> Any:
     return resample(pcm16_to_float(pcm), rate, 16_000)
 
 
-def bench_terms(model_dir: Path) -> dict[str, Any]:
+def baker_voice(data_dir: Path) -> TtsEngine:
+    """The default Mandarin voice, prepared in the data folder as `manage.py prepare_models` does."""
+    from voice.baker import BakerVoice, prepare_baker_voice
+
+    return BakerVoice(prepare_baker_voice(data_dir / "models" / "baker-voice", data_dir / "tools" / "tflite2onnx",
+                                          log=log))
+
+
+def bench_terms(model_dir: Path, data_dir: Path) -> dict[str, Any]:
     from calls.call import program_corrector
     from voice.endpointing import words_of
 
     program, slots = demo_program()
     corrector, engine, espeak = program_corrector(slots, program), WhisperEngine(model_dir), EspeakEngine()
+    voices = {"espeak": espeak, "espeak_low_fast": espeak, "baker": baker_voice(data_dir)}
     items = json.loads(TERMS.read_text(encoding="utf-8"))["items"]
     compact = lambda text: "".join(text.split()).upper()  # noqa: E731 — isg and ISG are the same model
     out: dict[str, Any] = {"utterances": len(items), "terms": sum(len(item["terms"]) for item in items)}
     for speaker, effects in SPEAKERS.items():
+        voice = voices[speaker]
         before = after = 0
         misses = []
         for item in items:
             hot_words = tuple(program["nodes"][item["node"]]["listen"]["hot_words"])
-            transcript = engine.transcribe_utterance(speak(espeak, item["text"], effects), hot_words=hot_words,
+            transcript = engine.transcribe_utterance(speak(voice, item["text"], effects), hot_words=hot_words,
                                                      dialect="mandarin")
             corrected, raw, _ = words_of(transcript, corrector)
             before += sum(compact(term) in compact(raw) for term in item["terms"])
@@ -204,10 +221,11 @@ def random_vits(dest: Path) -> Path:
     return dest
 
 
-def bench_tts() -> dict[str, Any]:
+def bench_tts(data_dir: Path) -> dict[str, Any]:
     espeak = EspeakEngine()
     out: dict[str, Any] = {"espeak_mandarin": time_engine(espeak, "mandarin"),
-                           "espeak_cantonese": time_engine(espeak, "cantonese")}
+                           "espeak_cantonese": time_engine(espeak, "cantonese"),
+                           "baker": time_engine(baker_voice(data_dir), "mandarin")}
     from voice.coqui import CoquiEngine
 
     with tempfile.TemporaryDirectory() as folder:
@@ -220,6 +238,26 @@ def bench_tts() -> dict[str, Any]:
             "load_seconds": round(load_seconds, 2),
             "model": configured or "VITS default dimensions, random weights (speed only)",
         }
+    return out
+
+
+def bench_voices(model_dir: Path, data_dir: Path) -> dict[str, Any]:
+    from voice.cer import corpus_cer
+    from voice.tts import fixed_texts
+
+    scripts = fixed_texts(demo_program()[0])
+    whisper = WhisperEngine(model_dir)
+    baker = baker_voice(data_dir)
+    out: dict[str, Any] = {"scripts": len(scripts)}
+    for name, engine, voice in (("espeak_mandarin", EspeakEngine(), "mandarin"), ("baker", baker, "mandarin")):
+        pairs = []
+        for text in scripts:
+            chunks = list(engine.synthesize(text, voice=voice))
+            audio = resample(pcm16_to_float(b"".join(c.pcm for c in chunks)), chunks[0].sample_rate, 16_000)
+            pairs.append((text, whisper.transcribe(audio, dialect="mandarin").text))
+        out[name] = {"cer": round(corpus_cer(pairs), 3), **time_engine(engine, voice),
+                     "examples": [{"script": ref, "heard": hyp} for ref, hyp in pairs[:3]]}
+        log(f"voices: {name} CER {out[name]['cer']}")
     return out
 
 
@@ -237,9 +275,11 @@ def main() -> None:
         model_dir = resolve_asr_model(os.environ.get("ASR_MODEL"), data_dir)
         report["asr"] = bench_asr(args.table, model_dir, args.runs)
     if "terms" in parts:
-        report["terms"] = bench_terms(resolve_asr_model(os.environ.get("ASR_MODEL"), data_dir))
+        report["terms"] = bench_terms(resolve_asr_model(os.environ.get("ASR_MODEL"), data_dir), data_dir)
     if "tts" in parts:
-        report["tts"] = bench_tts()
+        report["tts"] = bench_tts(data_dir)
+    if "voices" in parts:
+        report["voices"] = bench_voices(resolve_asr_model(os.environ.get("ASR_MODEL"), data_dir), data_dir)
     print(json.dumps(report, ensure_ascii=False, indent=1))
 
 

@@ -230,7 +230,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Models: local folders only (no model hub is reachable). Empty means "the copy prepared in the data folder".
 NLU_BASE_MODEL = env_str("NLU_BASE_MODEL")
 ASR_MODEL = env_str("ASR_MODEL")
-TTS_ENGINE = env_str("TTS_ENGINE", "espeak")
+TTS_ENGINE = env_str("TTS_ENGINE", "baker")
 TTS_MODEL = env_str("TTS_MODEL")
 MODELS_DIR = DATA_DIR / "models"
 

@@ -13,6 +13,9 @@ os.environ["REDIS_URL"] = os.environ.get("SALESSTUDIO_TEST_REDIS_URL", "")
 os.environ.setdefault("SALESSTUDIO_DATA_DIR", str(_ROOT / "var" / "test"))
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The bots speak through espeak-ng here (fast, always there); tests/voice/test_baker.py prepares the default Mandarin
+# voice and tests it, and that TTS_ENGINE=baker selects it.
+os.environ.setdefault("TTS_ENGINE", "espeak")
 
 from salesstudio.settings import *  # noqa: E402,F403
 from salesstudio.settings import DATA_DIR, DATABASES  # noqa: E402

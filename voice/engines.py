@@ -5,12 +5,18 @@ Transcription, pre-synthesis, the live call and the commands all take their engi
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
 from voice import asr
-from voice.tts import EspeakEngine, TtsCache, TtsEngine, TtsError
+from voice.baker import is_prepared
+from voice.tts import DialectVoices, EspeakEngine, TtsCache, TtsEngine, TtsError
+
+log = logging.getLogger(__name__)
 
 
 def asr_engine(model: str | None = None) -> asr.AsrEngine:
@@ -20,26 +26,49 @@ def asr_engine(model: str | None = None) -> asr.AsrEngine:
 
 
 def load_tts_engine(kind: str, **options: Any) -> TtsEngine:
-    """kind "espeak" (options as EspeakEngine) or "coqui" (model_dir=…). Raises TtsError."""
+    """kind "baker" (model_dir=…: the prepared Mandarin voice, with espeak-ng for Cantonese and as the fallback),
+    "espeak" (options as EspeakEngine) or "coqui" (model_dir=…). Raises TtsError."""
+    if kind == "baker":
+        from voice.baker import SAMPLE_RATE, BakerVoice  # loads ONNX Runtime: only when configured
+
+        return DialectVoices(BakerVoice(options["model_dir"]), EspeakEngine(), sample_rate=SAMPLE_RATE)
     if kind == "espeak":
         return EspeakEngine(**options)
     if kind == "coqui":
         from voice.coqui import CoquiEngine  # imports torch: only when configured
 
         return CoquiEngine(**options)
-    raise TtsError(f"unknown TTS engine {kind!r}: expected espeak or coqui")
+    raise TtsError(f"unknown TTS engine {kind!r}: expected baker, espeak or coqui")
 
 
 _tts_engines: dict[tuple[str, str], TtsEngine] = {}
 
 
 def tts_engine() -> TtsEngine:
-    """The configured TTS engine, loaded once per process. Raises TtsError."""
+    """The configured TTS engine, loaded once per process. The Mandarin voice (TTS_ENGINE=baker, the default) not yet
+    prepared (`manage.py prepare_models`) leaves espeak-ng speaking, with a warning. Raises TtsError."""
     key = (settings.TTS_ENGINE, settings.TTS_MODEL or "")
     if key not in _tts_engines:
         options = {"model_dir": settings.TTS_MODEL} if settings.TTS_ENGINE == "coqui" else {}
+        if settings.TTS_ENGINE == "baker":
+            options = {"model_dir": baker_voice_dir()}
+            if not is_prepared(options["model_dir"]):
+                log.warning("the Mandarin voice is not prepared (manage.py prepare_models): espeak-ng speaks")
+                return load_tts_engine("espeak")
         _tts_engines[key] = load_tts_engine(settings.TTS_ENGINE, **options)
     return _tts_engines[key]
+
+
+def baker_voice_dir() -> Path:
+    """Where `prepare_models` puts the Mandarin voice (voice.baker) in the data folder."""
+    return settings.DATA_DIR / "models" / "baker-voice"
+
+
+def prepare_baker_voice(log_line: Callable[[str], None]) -> Path:
+    """Prepare the Mandarin voice in the data folder (its converter in `tools/`). Raises TtsError."""
+    from voice.baker import prepare_baker_voice as prepare
+
+    return prepare(baker_voice_dir(), settings.DATA_DIR / "tools" / "tflite2onnx", log=log_line)
 
 
 def tts_cache() -> TtsCache:

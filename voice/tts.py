@@ -1,7 +1,8 @@
 """Text-to-speech behind one interface, synthesised sentence by sentence so playback starts after the first one.
 
-Engines: EspeakEngine (espeak-ng from Debian, always available) and CoquiEngine (coqui-tts with a configured local
-model folder; in voice/coqui.py, imported lazily because it pulls in torch). TtsCache keeps synthesised fixed texts
+Engines: EspeakEngine (espeak-ng from Debian, always available), BakerVoice (the default Mandarin voice, in
+voice/baker.py), CoquiEngine (coqui-tts with a configured local model folder; in voice/coqui.py, imported lazily
+because it pulls in torch) and DialectVoices, which sends each dialect to the engine that speaks it. TtsCache keeps synthesised fixed texts
 (greetings, prompts) on disk. Core module: never imports Django.
 
 Interface conventions shared by every engine:
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from voice.audio import AudioError, parse_wav, wav_bytes
+from voice.audio import AudioError, float_to_pcm16, parse_wav, pcm16_to_float, resample, wav_bytes
 
 _SENTENCE = re.compile(r"[^。！？!?；;…\n]+[。！？!?；;…]*")
 _CLAUSE = re.compile(r"[^，,、：:]+[，,、：:]*")
@@ -142,6 +143,34 @@ class EspeakEngine(TtsEngine):
 
     def identity(self, voice: str | None) -> str:
         return f"{self.name}:{self.voice_name(voice)}"
+
+
+class DialectVoices(TtsEngine):
+    """Mandarin and Sichuanese (and no voice named) through `mandarin`, Cantonese through `other`, which also says
+    what `mandarin` cannot (a sentence with no Chinese character, a failed synthesis), at `mandarin`'s sample rate,
+    so that a text's sentences join into one audio."""
+
+    MANDARIN = (None, "", "mandarin", "sichuanese", "cmn")
+
+    def __init__(self, mandarin: TtsEngine, other: TtsEngine, *, sample_rate: int) -> None:
+        self.mandarin, self.other, self.sample_rate = mandarin, other, sample_rate
+        self.name = f"{mandarin.name}+{other.name}"
+
+    def synthesize_sentence(self, text: str, *, voice: str | None, rate: float | None,
+                            pitch: float | None) -> tuple[bytes, int]:
+        if voice in self.MANDARIN:
+            try:
+                return self.mandarin.synthesize_sentence(text, voice=voice, rate=rate, pitch=pitch)
+            except TtsError:
+                pass
+        pcm, sample_rate = self.other.synthesize_sentence(text, voice=voice or "mandarin", rate=rate, pitch=pitch)
+        if voice in self.MANDARIN and sample_rate != self.sample_rate:
+            pcm = float_to_pcm16(resample(pcm16_to_float(pcm), sample_rate, self.sample_rate))
+            sample_rate = self.sample_rate
+        return pcm, sample_rate
+
+    def identity(self, voice: str | None) -> str:
+        return (self.mandarin if voice in self.MANDARIN else self.other).identity(voice)
 
 
 @lru_cache(maxsize=4)

