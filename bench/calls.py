@@ -6,7 +6,8 @@ Parts (select with --only, repeatable):
   turns per second. Target: p95 ≤ 50 ms at 50 concurrent calls. Twice: "text" sends each turn as soon as the
   previous one is answered (a stress test: the load generator shares the server's two cores), "text_paced" waits
   0.5–1.5 s between turns, as a person on the phone does.
-- voice: 1 and 4 concurrent voice calls with the real Whisper base and espeak-ng; the caller's speech (espeak-ng) is
+- voice: 1 and 4 (`--voice-levels`) concurrent voice calls with the real Whisper base and the configured voice (the
+  neural Mandarin voice when prepared in the data folder, else espeak-ng); the caller's speech (espeak-ng) is
   streamed in real time as 20 ms frames; from the last frame of speech sent to the first frame of bot audio received,
   with the server's per-stage breakdown, and the time from "start" to the first audio of the greeting.
   Target with one call: p50 ≤ 1.0 s, p95 ≤ 1.5 s. `--training-niceness N` (repeatable) measures it again with the
@@ -249,10 +250,10 @@ async def first_reply(client: Client, last_speech: float, results: dict) -> None
             raise RuntimeError("socket closed during a voice turn")
 
 
-async def run_voice(make: callable, bot: str) -> dict:
+async def run_voice(make: callable, bot: str, levels: tuple[int, ...] = VOICE_LEVELS) -> dict:
     utterances = [speech_frames(text) for text in SPOKEN]
     out = {}
-    for level in VOICE_LEVELS:
+    for level in levels:
         results = {"first_audio": [], "reply": [], "errors": []}
         await asyncio.gather(*(voice_call(make, bot, utterances, results) for _ in range(level)))
         out[str(level)] = {"speech_end_to_bot_audio_ms": summary(results["reply"]),
@@ -263,7 +264,7 @@ async def run_voice(make: callable, bot: str) -> dict:
     return out
 
 
-def main(parts: list[str], training_niceness: list[int]) -> dict:
+def main(parts: list[str], training_niceness: list[int], voice_levels: tuple[int, ...] = VOICE_LEVELS) -> dict:
     ws, bot, cookie = prepare()
     if "voice" in parts:  # the first call would otherwise pay for preparing Whisper base
         from django.conf import settings
@@ -278,12 +279,13 @@ def main(parts: list[str], training_niceness: list[int]) -> dict:
     proc, port = start_server()
     url, headers = f"ws://127.0.0.1:{port}/ws/w/{ws}/call/", {"Cookie": cookie, "Origin": f"http://127.0.0.1:{port}"}
     try:
-        report = asyncio.run(measure(parts, url, bot, headers))
+        report = asyncio.run(measure(parts, url, bot, headers, voice_levels))
         for niceness in training_niceness:
             trainer = start_training(ws, bot, niceness)
             try:
                 time.sleep(20)  # past loading the base model: training proper
-                report[f"voice_training_nice_{niceness}"] = asyncio.run(measure(["voice"], url, bot, headers))["voice"]
+                report[f"voice_training_nice_{niceness}"] = asyncio.run(
+                    measure(["voice"], url, bot, headers, voice_levels))["voice"]
             finally:
                 trainer.kill()
                 trainer.wait(timeout=30)
@@ -303,7 +305,7 @@ def start_training(ws: str, bot: str, niceness: int) -> subprocess.Popen:
                             preexec_fn=lambda: os.nice(niceness))
 
 
-async def measure(parts: list[str], url: str, bot: str, headers: dict) -> dict:
+async def measure(parts: list[str], url: str, bot: str, headers: dict, voice_levels: tuple[int, ...]) -> dict:
     report: dict = {}
     async with aiohttp.ClientSession() as session:
         def make() -> Client:
@@ -312,7 +314,7 @@ async def measure(parts: list[str], url: str, bot: str, headers: dict) -> dict:
         if "voice" in parts:
             # Warm-up: the first call loads Whisper base and fills the TTS cache.
             await voice_call(make, bot, [speech_frames(SPOKEN[0])], {"first_audio": [], "reply": [], "errors": []})
-            report["voice"] = await run_voice(make, bot)
+            report["voice"] = await run_voice(make, bot, voice_levels)
         if "text" in parts:
             report["text"] = await run_text(make, bot)
             report["text_paced"] = await run_text(make, bot, think=THINK_S)
@@ -324,5 +326,8 @@ if __name__ == "__main__":
     parser.add_argument("--only", action="append", choices=PARTS, help="run only this part (repeatable)")
     parser.add_argument("--training-niceness", action="append", type=int, default=[],
                         help="measure the voice calls again with a training run beside them at this niceness")
+    parser.add_argument("--voice-levels", type=int, nargs="+", default=list(VOICE_LEVELS),
+                        help="how many simultaneous voice calls to measure (default 1 4)")
     args = parser.parse_args()
-    print(json.dumps(main(args.only or list(PARTS), args.training_niceness), ensure_ascii=False, indent=2))
+    print(json.dumps(main(args.only or list(PARTS), args.training_niceness, tuple(args.voice_levels)),
+                     ensure_ascii=False, indent=2))
