@@ -161,6 +161,8 @@ class BakerVoice(TtsEngine):
                 pieces += [*([pause] if pieces else []), self._speak(phonemes, rate, pitch)]
         if not pieces:
             raise TtsError(f"nothing the Mandarin voice can say in {text[:40]!r}")
+        if text.rstrip()[-1:] in "、，,：:；;":  # a clause said on its own (`tts.speech_pieces`): the rest follows
+            pieces.append(pause)
         return float_to_pcm16(np.concatenate(pieces)), SAMPLE_RATE
 
     def _speak(self, phonemes: list[str], rate: float | None, pitch: float | None) -> np.ndarray:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from voice.audio import float_to_pcm16, pcm16_to_float, resample
-from voice.tts import TtsCache, TtsEngine, split_sentences
+from voice.tts import TtsCache, TtsEngine, speech_pieces
 from voice.vad import SAMPLE_RATE
 
 CHUNK_BYTES = SAMPLE_RATE // 10 * 2  # bot audio is sent in 100 ms pieces
@@ -90,7 +90,7 @@ class Speech:
     async def _speak(self, script: list[str | int], on_first_audio: Callable[[int], Awaitable], on_end: OnEnd) -> None:
         self.unstarted = None
         start, upcoming, spoken = self.position(), None, False
-        sentences = [piece for part in script for piece in ([part] if isinstance(part, int) else split_sentences(part))]
+        sentences = [piece for part in script for piece in ([part] if isinstance(part, int) else speech_pieces(part))]
         try:
             try:
                 if sentences:

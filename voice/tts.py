@@ -66,6 +66,18 @@ def split_sentences(text: str, *, max_chars: int = 40) -> list[str]:
     return pieces
 
 
+def speech_pieces(text: str) -> list[str]:
+    """What a live call synthesises `text` in, one piece at a time: its sentences, the first one cut after its first
+    clause ("好的，" | "扬程五十米的泵有现货。"), so that the bot starts talking once a few syllables are synthesised
+    rather than a whole sentence. Pre-synthesis caches the same pieces."""
+    pieces = split_sentences(text)
+    clauses = _CLAUSE.findall(pieces[0]) if pieces else []
+    rest = pieces[0][len(clauses[0]):].strip() if clauses else ""
+    if _SPEAKABLE.search(clauses[0] if clauses else "") and _SPEAKABLE.search(rest):
+        pieces[:1] = [clauses[0].strip(), rest]
+    return pieces
+
+
 class TtsEngine(ABC):
     """One kind of TTS. Subclasses implement `synthesize_sentence`; models are loaded in __init__, once."""
 
@@ -252,7 +264,7 @@ def presynthesize(engine: TtsEngine, cache: TtsCache, texts: list[str], voice: s
     the others go on; nothing is raised for TtsError."""
     synthesised = cached = 0
     failed = []
-    for sentence in dict.fromkeys(s for text in texts for s in split_sentences(text)):
+    for sentence in dict.fromkeys(s for text in texts for s in speech_pieces(text)):
         if cache.path_for(engine, sentence, voice).is_file():
             cached += 1
             continue

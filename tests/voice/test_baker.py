@@ -94,3 +94,11 @@ def test_the_default_engine_is_the_mandarin_voice_once_prepared(voice_dir, setti
     (tmp_path / "models" / "baker-voice").symlink_to(voice_dir)
     engine = engines.tts_engine()
     assert isinstance(engine, DialectVoices) and isinstance(engine.mandarin, baker.BakerVoice)
+
+
+@pytest.mark.slow
+def test_a_clause_said_on_its_own_ends_with_the_pause_the_sentence_had_there(voice):
+    alone = voice.synthesize_sentence("好的", voice=None, rate=None, pitch=None)[0]
+    clause = voice.synthesize_sentence("好的，", voice=None, rate=None, pitch=None)[0]
+    assert len(clause) - len(alone) == 2 * int(baker.CLAUSE_PAUSE_S * baker.SAMPLE_RATE)
+    assert clause[len(alone):] == bytes(len(clause) - len(alone))

@@ -13,6 +13,7 @@ from voice.tts import (
     TtsError,
     fixed_texts,
     presynthesize,
+    speech_pieces,
     split_sentences,
 )
 
@@ -31,6 +32,17 @@ PITCH = "您好，我是工业泵销售顾问。请问您需要多大扬程的�
 ])
 def test_split_sentences(text, expected):
     assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("好的，扬程五十米的泵有现货。请问流量多少？", ["好的，", "扬程五十米的泵有现货。", "请问流量多少？"]),
+    ("您好。再见！", ["您好。", "再见！"]),
+    ("，好的。", ["，好的。"]),
+    ("好的，。", ["好的，。"]),
+    ("", []),
+])
+def test_a_call_speaks_its_first_clause_on_its_own_to_start_sooner(text, expected):
+    assert speech_pieces(text) == expected
 
 
 def test_long_sentences_are_split_at_commas():
@@ -145,12 +157,12 @@ def test_fixed_texts_are_the_scripts_without_slot_placeholders():
 def test_presynthesis_caches_each_sentence_as_a_call_asks_for_it(espeak, tmp_path):
     cache = TtsCache(tmp_path)
     done = presynthesize(espeak, cache, fixed_texts(PROGRAM), "cantonese")
-    assert (done.synthesised, done.cached, done.failed) == (5, 0, ())
-    for sentence in ("您好，这里是鑫源泵业。", "请问您方便吗？", "您好！", "请问需要多大扬程？", "请再说一遍扬程。"):
+    assert (done.synthesised, done.cached, done.failed) == (6, 0, ())
+    for sentence in ("您好，", "这里是鑫源泵业。", "请问您方便吗？", "您好！", "请问需要多大扬程？", "请再说一遍扬程。"):
         assert cache.path_for(espeak, sentence, "yue").is_file()  # the voice as the pipeline names it, or not
     assert not cache.path_for(espeak, "请问您方便吗？", "mandarin").is_file()
     again = presynthesize(espeak, cache, fixed_texts(PROGRAM), "cantonese")
-    assert (again.synthesised, again.cached) == (0, 5)
+    assert (again.synthesised, again.cached) == (0, 6)
 
 
 def test_a_failing_sentence_is_reported_and_the_others_go_on(tmp_path):
@@ -161,4 +173,4 @@ def test_a_failing_sentence_is_reported_and_the_others_go_on(tmp_path):
             return super().synthesize_sentence(text, voice=voice, rate=rate, pitch=pitch)
 
     done = presynthesize(Picky(), TtsCache(tmp_path), fixed_texts(PROGRAM))
-    assert done.synthesised == 3 and [text for text, _ in done.failed] == ["请问需要多大扬程？", "请再说一遍扬程。"]
+    assert done.synthesised == 4 and [text for text, _ in done.failed] == ["请问需要多大扬程？", "请再说一遍扬程。"]
