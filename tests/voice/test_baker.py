@@ -50,6 +50,7 @@ def test_preparing_again_returns_the_prepared_folder_at_once(voice_dir, monkeypa
     monkeypatch.setattr(baker, "_converter", lambda *args: pytest.fail("the converter ran again"))
     assert baker.prepare_baker_voice(voice_dir, voice_dir / "unused") == voice_dir
     assert {p.name for p in voice_dir.iterdir()} >= {"acoustic.onnx", "vocoder.onnx", "baker_mapper.json"}
+    assert not (ROOT / "var" / "test" / "tools" / "tflite2onnx").exists()  # the converter is gone once done
 
 
 @pytest.mark.slow
