@@ -78,19 +78,20 @@ class Dialogue:
 
     def hear(self, text: str) -> Step:
         """What the caller said: the NLU's intent and spans, the tracked slots, one flow step."""
-        began = time.perf_counter()
+        began, before = time.perf_counter(), self.state
         prediction = self.predict(text)
-        match = self.match_knowledge(text)
         tracked = dst.update(self.dst_state, {**prediction, "text": text, "slot_types": self.slots,
                                               "asked_slots": (self.listen or {}).get("expected_slots", [])})
-        nlu_ms = ms_since(began)
-        began, trace, before = time.perf_counter(), [], self.state
         event = {"type": "user", "text": text, "intent": prediction["intent"],
                  "slots": {k: _runtime_value(v) for k, v in dst.slot_values(tracked).items()}}
         if prediction["intent"] is not None:
             event["confidence"] = min(max(float(prediction["confidence"]), 0.0), 1.0)
+        # Embedding the words for the knowledge base is most of a turn's NLU time: only when it could answer.
+        match = self.match_knowledge(text) if runtime.consults_knowledge(self.program, before, event) else None
         if match is not None and match.matched:
             event["knowledge"] = match.question
+        nlu_ms = ms_since(began)
+        began, trace = time.perf_counter(), []
         after, actions = runtime.step(self.program, before, event, trace=trace)
         self.dst_state = tracked
         heard = {"type": "user", "text": text, "intent": prediction["intent"],

@@ -176,13 +176,31 @@ def _take_slots(program: dict, state: dict, event: dict) -> str | None:
     return intent
 
 
-def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[dict],
-             trace: list[str] | None) -> None:
-    intent = _take_slots(program, state, event)
+def consults_knowledge(program: dict, state: dict, event: dict) -> bool:
+    """Whether the knowledge base could answer this user event where the call rests: not when a confident intent or
+    the slots it fills move the flow on first, nor during a follow-up, nor without a knowledge base. A live call asks
+    this before embedding the utterance for the knowledge base."""
+    node = _current_node(program, state)
+    if not program.get("knowledge") or state["ended"] or "detour" in state:
+        return False
+    scratch = {**state, "slots": dict(state["slots"]), "remembered": dict(state.get("remembered", {}))}
+    return _route(program, scratch, node, _take_slots(program, scratch, event)) is None
+
+
+def _route(program: dict, state: dict, node: dict, intent: str | None) -> str | None:
+    """Where a user turn goes before the knowledge base is consulted: the node's own intent edge, a global intent's,
+    or (ask) the filled exit."""
     exits = node["exits"]
     target = (exits["intents"].get(intent) or program["global_intents"].get(intent)) if intent else None
     if target is None and "filled" in exits and _all_filled(node, state["slots"]):
         target = exits["filled"]
+    return target
+
+
+def _on_user(program: dict, state: dict, node: dict, event: dict, actions: list[dict],
+             trace: list[str] | None) -> None:
+    intent = _take_slots(program, state, event)
+    target = _route(program, state, node, intent)
     if target is not None:
         _enter(program, state, target, actions, trace)
         return

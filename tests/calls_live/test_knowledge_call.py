@@ -34,6 +34,8 @@ async def test_a_question_mid_flow_is_answered_and_the_pending_question_asked_ag
     assert say["text"].startswith("可以的，设备到货后三天内") and say["text"].endswith("扬程大概是多少米？")
     assert [e["node"] for e in asked if e["type"] == "node"] == ["ask_head"]
     assert [e["node"] for e in turns[2] if e["type"] == "node"] == ["ask_flow"]  # the call goes on
+    [filled] = [e for e in turns[2] if e["type"] == "nlu"]
+    assert filled["knowledge"] is None  # the answer filled the question: the knowledge base was not asked
     saved = await database_sync_to_async(lambda: list(Turn.objects.filter(event="user").order_by("index").values_list(
         "knowledge", "no_match")))()
     assert saved == [("", False), ("能不能上门安装", False), ("", False)]

@@ -55,6 +55,20 @@ def test_a_confident_routing_intent_and_a_filled_slot_win_over_the_knowledge_bas
     assert [a.get("text") for a in actions][:1] == ["好的，记下了。"]
 
 
+def test_the_knowledge_base_is_consulted_only_where_it_could_answer():
+    state, _ = runtime.start(program(), 1)
+    words = {"type": "user", "text": "保修几年"}
+    assert runtime.consults_knowledge(program(), state, words)
+    assert runtime.consults_knowledge(program(), state, {**words, "intent": "转人工", "confidence": 0.2})
+    assert not runtime.consults_knowledge(program(), state, {**words, "intent": "转人工", "confidence": 0.9})
+    assert not runtime.consults_knowledge(program(), state, {**words, "slots": {"扬程": 50}})
+    assert state["slots"] == {}  # asking changes nothing
+    without = compile_flow(graph([node("s", "start"), node("b", "branch", prompts=["好吗？"]),
+                                  node("e", "end", outcome="意向")],
+                                 [edge("e1", "s", "b"), edge("e2", "b", "e")]), demo_schema()).program
+    assert not runtime.consults_knowledge(without, runtime.start(without)[0], words)
+
+
 def test_an_unsure_intent_does_not_keep_the_answer_from_being_said():
     state, _ = runtime.start(program(), 1)
     _, actions = runtime.step(program(), state, asked("保修几年", intent="转人工", confidence=0.2))
