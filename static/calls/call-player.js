@@ -84,4 +84,5 @@
       if (playingRow) playingRow.classList.add("table-active");
     });
   });
+  show();  // a track whose metadata arrived before this script ran fires no loadedmetadata for it
 })();
