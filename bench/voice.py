@@ -152,10 +152,9 @@ def speak(engine: TtsEngine, text: str, effects: list[str]) -> Any:
 
 def baker_voice(data_dir: Path) -> TtsEngine:
     """The default Mandarin voice, prepared in the data folder as `manage.py prepare_models` does."""
-    from voice.baker import BakerVoice, prepare_baker_voice
+    from voice.baker import BakerVoice, data_folder_paths, prepare_baker_voice
 
-    return BakerVoice(prepare_baker_voice(data_dir / "models" / "baker-voice", data_dir / "tools" / "tflite2onnx",
-                                          log=log))
+    return BakerVoice(prepare_baker_voice(*data_folder_paths(data_dir), log=log))
 
 
 def bench_terms(model_dir: Path, data_dir: Path) -> dict[str, Any]:

@@ -54,7 +54,7 @@ class JobRunner:
     def __init__(self, pk: int) -> None:
         self.pk = pk
         self.row: Any = None
-        self._checked_at = 0.0
+        self._checked_at, self._cancelled = 0.0, False
 
     # ---------------------------------------------------------------------------------------------- what kinds supply
 
@@ -109,12 +109,16 @@ class JobRunner:
                 return
         self.finish(result)
 
+    def cancel_requested(self) -> bool:
+        """Whether someone asked to cancel (read from the database at most every 0.5 s, then remembered)."""
+        if self.can_cancel and not self._cancelled and time.monotonic() - self._checked_at >= CANCEL_CHECK_EVERY_S:
+            self._checked_at = time.monotonic()
+            self._cancelled = self.model.objects.filter(pk=self.pk, cancel_requested=True).exists()
+        return self._cancelled
+
     def check_cancel(self) -> None:
-        """Raise Cancelled once the row asks to be cancelled (read from the database at most every 0.5 s)."""
-        if not self.can_cancel or time.monotonic() - self._checked_at < CANCEL_CHECK_EVERY_S:
-            return
-        self._checked_at = time.monotonic()
-        if self.model.objects.filter(pk=self.pk, cancel_requested=True).exists():
+        """Raise Cancelled once someone asked to cancel."""
+        if self.cancel_requested():
             raise Cancelled
 
     def fail(self, reason: str) -> None:

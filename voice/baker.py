@@ -62,6 +62,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def data_folder_paths(data_dir: str | Path) -> tuple[Path, Path]:
+    """Where a data folder keeps the prepared voice, and the converter while it runs."""
+    return Path(data_dir) / "models" / "baker-voice", Path(data_dir) / "tools" / "tflite2onnx"
+
+
 def is_prepared(dest: str | Path) -> bool:
     dest = Path(dest)
     return (dest / _MARKER).is_file() and all((dest / f"{name}.onnx").is_file() for name in MODELS)

@@ -13,7 +13,8 @@ from typing import Any
 from django.conf import settings
 
 from voice import asr
-from voice.baker import is_prepared
+from voice.baker import SAMPLE_RATE, BakerVoice, data_folder_paths, is_prepared
+from voice.baker import prepare_baker_voice as prepare
 from voice.tts import DialectVoices, EspeakEngine, TtsCache, TtsEngine, TtsError
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,6 @@ def load_tts_engine(kind: str, **options: Any) -> TtsEngine:
     """kind "baker" (model_dir=…: the prepared Mandarin voice, with espeak-ng for Cantonese and as the fallback),
     "espeak" (options as EspeakEngine) or "coqui" (model_dir=…). Raises TtsError."""
     if kind == "baker":
-        from voice.baker import SAMPLE_RATE, BakerVoice  # loads ONNX Runtime: only when configured
-
         return DialectVoices(BakerVoice(options["model_dir"]), EspeakEngine(), sample_rate=SAMPLE_RATE)
     if kind == "espeak":
         return EspeakEngine(**options)
@@ -61,14 +60,12 @@ def tts_engine() -> TtsEngine:
 
 def baker_voice_dir() -> Path:
     """Where `prepare_models` puts the Mandarin voice (voice.baker) in the data folder."""
-    return settings.DATA_DIR / "models" / "baker-voice"
+    return data_folder_paths(settings.DATA_DIR)[0]
 
 
 def prepare_baker_voice(log_line: Callable[[str], None]) -> Path:
-    """Prepare the Mandarin voice in the data folder (its converter in `tools/`). Raises TtsError."""
-    from voice.baker import prepare_baker_voice as prepare
-
-    return prepare(baker_voice_dir(), settings.DATA_DIR / "tools" / "tflite2onnx", log=log_line)
+    """Prepare the Mandarin voice in the data folder. Raises TtsError."""
+    return prepare(*data_folder_paths(settings.DATA_DIR), log=log_line)
 
 
 def tts_cache() -> TtsCache:

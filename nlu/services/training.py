@@ -115,17 +115,10 @@ class Training(JobRunner):
                                 if k in known})
         try:
             result = train(examples, base, version_folder(run), config, progress=_progress_writer(run.pk, self.echo),
-                           should_cancel=self.cancelling, compose=_composer(run.bot))
+                           should_cancel=self.cancel_requested, compose=_composer(run.bot))
         except TrainingCancelled:
             raise Cancelled from None
         return result.out_dir, result.metrics
-
-    def cancelling(self) -> bool:
-        try:
-            self.check_cancel()
-        except Cancelled:
-            return True
-        return False
 
     def finish(self, result: tuple[Path, dict]) -> None:
         do_record_version(self.row, *result)
