@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class NluConfig(AppConfig):
     name = "nlu"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from nlu import sentences
+
+        sentences.use_store(settings.MODELS_DIR / "sentences.sqlite3")

