@@ -86,7 +86,7 @@ class Dialogue:
                  "slots": {k: _runtime_value(v) for k, v in dst.slot_values(tracked).items()}}
         if prediction["intent"] is not None:
             event["confidence"] = min(max(float(prediction["confidence"]), 0.0), 1.0)
-        # Embedding the words for the knowledge base is most of a turn's NLU time: only when it could answer.
+        # The knowledge base is asked only when it could answer (the words' embedding is the understanding's).
         match = self.match_knowledge(text) if runtime.consults_knowledge(self.program, before, event) else None
         if match is not None and match.matched:
             event["knowledge"] = match.question

@@ -179,7 +179,7 @@ def _take_slots(program: dict, state: dict, event: dict) -> str | None:
 def consults_knowledge(program: dict, state: dict, event: dict) -> bool:
     """Whether the knowledge base could answer this user event where the call rests: not when a confident intent or
     the slots it fills move the flow on first, nor during a follow-up, nor without a knowledge base. A live call asks
-    this before embedding the utterance for the knowledge base."""
+    this before matching the utterance against the knowledge base."""
     node = _current_node(program, state)
     if not program.get("knowledge") or state["ended"] or "detour" in state:
         return False

