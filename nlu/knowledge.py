@@ -211,11 +211,11 @@ class KnowledgeIndex:
                  background: list[str] | tuple[str, ...] = (), encode: Encoder | None = None) -> None:
         self.entries, self.threshold, self.background = entries, threshold, list(background)
         self.encode = encode or encoder()
-        self.examples = self.encode.query(self.background)
+        self.examples = self.encode.query(self.background, keep=True)
         texts = [text for entry in entries for text in (entry.question, *entry.phrasings)]
         self.owner = np.array([i for i, entry in enumerate(entries) for _ in (entry.question, *entry.phrasings)])
-        self.phrasings = self.encode.query(texts + list(GENERIC))
-        self.answers = self.encode.passage([entry.answers[0] for entry in entries] + list(GENERIC))
+        self.phrasings = self.encode.query(texts + list(GENERIC), keep=True)
+        self.answers = self.encode.passage([entry.answers[0] for entry in entries] + list(GENERIC), keep=True)
 
     def match(self, text: str) -> Match:
         if not self.entries or not text.strip():

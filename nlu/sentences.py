@@ -20,9 +20,9 @@ import numpy as np
 
 
 class Encoder(Protocol):
-    def query(self, texts: list[str]) -> np.ndarray: ...
+    def query(self, texts: list[str], keep: bool = False) -> np.ndarray: ...
 
-    def passage(self, texts: list[str]) -> np.ndarray: ...
+    def passage(self, texts: list[str], keep: bool = False) -> np.ndarray: ...
 
 
 class Store:
@@ -74,21 +74,24 @@ class E5Encoder:
         self.lock = threading.Lock()
         self.cache: OrderedDict[tuple[bool, str], np.ndarray] = OrderedDict()
 
-    def query(self, texts: list[str]) -> np.ndarray:
-        return self._embed(texts, True)
+    def query(self, texts: list[str], keep: bool = False) -> np.ndarray:
+        """Embeddings of what callers say; `keep`: texts a bot was taught (examples, phrasings), looked up in and
+        added to the store. A caller's words are never written to disk."""
+        return self._embed(texts, True, keep)
 
-    def passage(self, texts: list[str]) -> np.ndarray:
-        return self._embed(texts, False)
+    def passage(self, texts: list[str], keep: bool = False) -> np.ndarray:
+        return self._embed(texts, False, keep)
 
-    def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+    def _embed(self, texts: list[str], is_query: bool, keep: bool) -> np.ndarray:
+        store = self.store if keep else None
         with self.lock:
             missing = list(dict.fromkeys(t for t in texts if (is_query, t) not in self.cache))
-            stored = self.store.get(is_query, missing) if self.store and len(missing) > 1 else {}
+            stored = store.get(is_query, missing) if store and missing else {}
             encoded = [t for t in missing if t not in stored]
             if encoded:
                 stored |= dict(zip(encoded, self.engine.encode(encoded, is_query), strict=True))
-                if self.store and len(encoded) > 1:
-                    self.store.put(is_query, {t: stored[t] for t in encoded})
+                if store:
+                    store.put(is_query, {t: stored[t] for t in encoded})
             for text in missing:
                 self.cache[(is_query, text)] = stored[text]
             rows = []

@@ -185,7 +185,7 @@ class Understanding:
         definitions = list(slots.values())
         patterns = [features(e["text"], e.get("spans") or lexicon.extract(e["text"], definitions, ref_date=ref_date))
                     for e in examples]  # an example labelled without spans is read like a caller's utterance
-        self.classifier = IntentClassifier(patterns, self.encode.query([e["text"] for e in examples]),
+        self.classifier = IntentClassifier(patterns, self.encode.query([e["text"] for e in examples], keep=True),
                                            [e["intent"] for e in examples]) if examples else None
         self.taught = set(model.intents) if model is not None else set()
         self.source = "model+examples" if model is not None else "examples"
