@@ -127,7 +127,7 @@ class IntentClassifier:
                 return 1.0, 1.0
             vectorizer, svm, sentences, _ = self._fit([patterns[i] for i in train], vectors[train], list(y[train]))
             margins.append(_scores(svm, vectorizer.transform([patterns[i] for i in held])))
-            sentence_probs.append(sentences.predict_proba(vectors[held]))
+            sentence_probs.append(_softmax(_scores(sentences, vectors[held])))
             gold += [self.labels.index(label) for label in y[held]]
         scores, sentence, gold = np.vstack(margins), np.vstack(sentence_probs), np.array(gold)
         svm_t = _best_temperature(scores, gold, 0.02, 3.0)
@@ -140,7 +140,8 @@ class IntentClassifier:
         nearest = (matrix @ self.train_matrix.T).max(axis=1).toarray().ravel()
         if self.svm is None:
             return np.ones((len(patterns), len(self.labels))), nearest
-        mixed = _mix(_softmax(_scores(self.svm, matrix) / self.svm_temperature), self.sentences.predict_proba(vectors))
+        mixed = _mix(_softmax(_scores(self.svm, matrix) / self.svm_temperature),
+                     _softmax(_scores(self.sentences, vectors)))
         return _softmax(np.log(np.clip(mixed, 1e-12, None)) / self.temperature), nearest
 
 
@@ -154,9 +155,11 @@ def _best_temperature(logits: np.ndarray, gold: np.ndarray, low: float, high: fl
 
 
 def _scores(model, matrix) -> np.ndarray:  # noqa: ANN001
-    """Margins per label; a binary SVM gives one score (the second label's), made two symmetric columns."""
-    scores = model.decision_function(matrix)
-    return np.stack([-scores / 2, scores / 2], axis=1) if scores.ndim == 1 else scores
+    """A linear model's margins per label, computed here rather than by `decision_function`, whose input checks
+    cost more than the product itself on one utterance. A binary model gives one score (the second label's), made
+    two symmetric columns: their softmax is a logistic regression's probabilities."""
+    scores = np.asarray(matrix @ model.coef_.T) + model.intercept_
+    return np.hstack([-scores / 2, scores / 2]) if scores.shape[1] == 1 else scores
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
