@@ -154,7 +154,7 @@ def test_suggest_prefills_from_the_bots_understanding(client, team, bot, recordi
 
 
 def test_an_unsure_suggestion_is_a_hint_and_selects_nothing(client, team, bot, recording):
-    teach(bot, {"询价": ["离心泵好多钱"], "需求确认": ["离心泵好多台"]})  # the segment is as close to both
+    teach(bot, {"询价": ["离心泵好多钱"], "需求确认": ["离心泵好多钱嘛"]})  # one question taught under two intents
     client.force_login(team["annotator"])
     html = client.get(url("segment_label", bot, segment=recording.segments.get(index=1).pk) + "?suggest=1",
                       HTTP_HX_REQUEST="true").content.decode()
