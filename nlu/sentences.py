@@ -45,10 +45,11 @@ class Store:
 
     def get(self, is_query: bool, texts: list[str]) -> dict[str, np.ndarray]:
         keys = {self._key(is_query, t): t for t in texts}
+        ordered = list(keys)
         found: dict[str, np.ndarray] = {}
         with closing(self._connect()) as db:
-            for start in range(0, len(keys), 500):
-                chunk = list(keys)[start:start + 500]
+            for start in range(0, len(ordered), 500):
+                chunk = ordered[start:start + 500]
                 rows = db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
                                   chunk)
                 found.update({keys[key]: np.frombuffer(vector, dtype=np.float32) for key, vector in rows})
