@@ -9,7 +9,8 @@ Prints one JSON object. Parts (select with --only, repeatable):
   it (bench/data/product_terms.json), spoken by espeak-ng `cmn-latn-pinyin`, by a second voice made from it with sox
   (lower pitch, faster) and by the default Mandarin voice (voice.baker), transcribed as a live call does (the node's
   hot words, then the bot's lexicon correction): the share of terms transcribed exactly before and after the
-  correction (target ≥ 0.9 after).
+  correction (target ≥ 0.9 after). `--terms bench/data/product_terms_dev.json` runs other sentences of the same
+  kind, on which choices about the correction are made.
 - tts: time to first audio and RTF per engine (espeak-ng Mandarin and Cantonese, the default Mandarin voice; coqui-tts
   on TTS_MODEL when set, else a full-size VITS with random weights, which measures speed only: its speech is noise of
   arbitrary length).
@@ -157,14 +158,14 @@ def baker_voice(data_dir: Path) -> TtsEngine:
     return BakerVoice(prepare_baker_voice(*data_folder_paths(data_dir), log=log))
 
 
-def bench_terms(model_dir: Path, data_dir: Path) -> dict[str, Any]:
+def bench_terms(model_dir: Path, data_dir: Path, table: Path) -> dict[str, Any]:
     from calls.call import program_corrector
     from voice.endpointing import words_of
 
     program, slots = demo_program()
     corrector, engine, espeak = program_corrector(slots, program), WhisperEngine(model_dir), EspeakEngine()
     voices = {"espeak": espeak, "espeak_low_fast": espeak, "baker": baker_voice(data_dir)}
-    items = json.loads(TERMS.read_text(encoding="utf-8"))["items"]
+    items = json.loads(table.read_text(encoding="utf-8"))["items"]
     compact = lambda text: "".join(text.split()).upper()  # noqa: E731 — isg and ISG are the same model
     out: dict[str, Any] = {"utterances": len(items), "terms": sum(len(item["terms"]) for item in items)}
     for speaker, effects in SPEAKERS.items():
@@ -182,7 +183,7 @@ def bench_terms(model_dir: Path, data_dir: Path) -> dict[str, Any]:
             if found < len(item["terms"]):
                 misses.append({"said": item["text"], "heard": raw, "corrected": corrected})
         out[speaker] = {"before_correction": round(before / out["terms"], 3),
-                        "after_correction": round(after / out["terms"], 3), "misses": misses[:10]}
+                        "after_correction": round(after / out["terms"], 3), "misses": misses[:20]}
         log(f"terms: {speaker} before={out[speaker]['before_correction']} after={out[speaker]['after_correction']}")
     return out
 
@@ -271,6 +272,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", type=Path, default=DATA)
     parser.add_argument("--only", action="append", choices=PARTS)
+    parser.add_argument("--terms", type=Path, default=TERMS, help="the caller utterances of the terms part")
     parser.add_argument("--runs", nargs="+", default=["product", "plain", "product_hot_words", "telephone_product",
                                                       "telephone_plain"])
     args = parser.parse_args()
@@ -281,7 +283,7 @@ def main() -> None:
         model_dir = resolve_asr_model(os.environ.get("ASR_MODEL"), data_dir)
         report["asr"] = bench_asr(args.table, model_dir, args.runs)
     if "terms" in parts:
-        report["terms"] = bench_terms(resolve_asr_model(os.environ.get("ASR_MODEL"), data_dir), data_dir)
+        report["terms"] = bench_terms(resolve_asr_model(os.environ.get("ASR_MODEL"), data_dir), data_dir, args.terms)
     if "tts" in parts:
         report["tts"] = bench_tts(data_dir)
     if "voices" in parts:

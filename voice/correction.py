@@ -3,25 +3,36 @@
 Whisper hears 工业泵 as 工业份 or 工业本 because it does not know the product; the bot does. Each window of the
 transcript as long as a vocabulary term is compared with the term syllable by syllable, by pinyin without tones,
 under the confusions Sichuanese and Cantonese speakers (and the recogniser) make: n/l, f/h, z/zh, c/ch, s/sh, in/ing,
-en/eng, an/ang, and the aspirated pairs b/p, d/t, g/k, j/q. A window is replaced only when it scores at least the
-threshold and is not itself a vocabulary word; two-character terms must match every syllable under those confusions,
-so ordinary words are left alone. Core module: plain Python and pypinyin, no Django.
+en/eng, an/ang, and the aspirated pairs b/p, d/t, g/k, j/q; initials made at the same place (b/m, d/n, g/h…) and
+finals with the same nasal ending (eng/ong, an/en…) count as half alike. A window is replaced only when it scores at
+least the threshold and is not itself a vocabulary word; a vocabulary word inside it must stay where the term has it
+(前水泵 → 潜水泵 keeps 水泵). Ordinary words are left alone: a window must start where a word of the sentence may
+start (by jieba's dictionary, 电话根本 is not 电化工泵: 话 is inside 电话), and a two-character term must match
+every syllable under the confusions, end where a word may end and not be a dictionary word itself (信号 stays 信号).
+Spaces Whisper puts between Chinese words are dropped first. Core module: plain Python, pypinyin and jieba, no Django.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+import jieba
 from pypinyin import Style, lazy_pinyin
 
+jieba.setLogLevel(logging.WARNING)  # its dictionary loading is not news
 THRESHOLD = 0.8
+SPLIT_COST = 3.0  # a window may start (and a two-character one end) where a word boundary is at most e³ less likely
 HAN = re.compile(r"[\u4e00-\u9fff]+")
+BETWEEN_HAN = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 INITIAL_GROUPS = [{"n", "l"}, {"f", "h"}, {"z", "zh"}, {"c", "ch"}, {"s", "sh"}, {"r", "l"}]
 ASPIRATED_PAIRS = [{"b", "p"}, {"d", "t"}, {"g", "k"}, {"j", "q"}]
+PLACES = [{"b", "p", "m", "f"}, {"d", "t", "n", "l"}, {"g", "k", "h"}, {"j", "q", "x"}, {"zh", "ch", "sh", "r"},
+          {"z", "c", "s"}]
 FINAL_FOLD = {"ing": "in", "eng": "en", "ang": "an", "iang": "ian", "uang": "uan"}
 
 
@@ -47,12 +58,31 @@ def _syllable_score(a: Syllable, b: Syllable) -> float:
 def _initial_score(a: str, b: str) -> float:
     if a == b or any({a, b} <= group for group in INITIAL_GROUPS):
         return 1.0
-    return 0.7 if any({a, b} <= pair for pair in ASPIRATED_PAIRS) else 0.0
+    if any({a, b} <= pair for pair in ASPIRATED_PAIRS):
+        return 0.7
+    return 0.5 if any({a, b} <= place for place in PLACES) else 0.0
 
 
 def _final_score(a: str, b: str) -> float:
     a, b = FINAL_FOLD.get(a, a), FINAL_FOLD.get(b, b)
-    return 1.0 if a == b else SequenceMatcher(None, a, b).ratio() * 0.6
+    if a == b:
+        return 1.0
+    return 0.6 if a[-1:] == b[-1:] == "n" else SequenceMatcher(None, a, b).ratio() * 0.6
+
+
+def _split_costs(run: str) -> list[float]:
+    """For each position of `run`, how much less likely (natural log, jieba's word frequencies) its best reading is
+    when a word must start there: 0 where one does, about 7 inside 电话 of 电话根本, 0.6 inside 台前 of 一台前水泵."""
+    whole = _log_likelihood(run)
+    return [whole - _log_likelihood(run[:i]) - _log_likelihood(run[i:]) for i in range(len(run) + 1)]
+
+
+def _log_likelihood(text: str) -> float:
+    if not text:
+        return 0.0
+    route: dict = {}
+    jieba.dt.calc(text, jieba.dt.get_DAG(text), route)
+    return route[0][0]
 
 
 def similarity(heard: tuple[Syllable, ...], term: tuple[Syllable, ...]) -> float:
@@ -90,6 +120,7 @@ class LexiconCorrector:
         terms = {t.strip() for t in vocabulary if t and HAN.fullmatch(t.strip()) and len(t.strip()) >= 2}
         self.threshold = threshold
         self.terms = {t: syllables(t) for t in sorted(terms, key=len, reverse=True)}
+        jieba.initialize()  # once per process (about half a second): not on a caller's first turn
 
     def corrections(self, text: str) -> list[Correction]:
         """The replacements `correct` makes, left to right, non-overlapping (longer and better matches first)."""
@@ -100,6 +131,7 @@ class LexiconCorrector:
 
     def correct(self, text: str) -> str:
         """`text` with near-homophones of vocabulary terms replaced; the same text when nothing is close enough."""
+        text = BETWEEN_HAN.sub("", text)
         out, at = [], 0
         for c in self.corrections(text):
             out += [text[at:c.start], c.term]
@@ -109,6 +141,7 @@ class LexiconCorrector:
     def _in_run(self, run: str, offset: int) -> list[Correction]:
         candidates, exact = [], []
         sounds = syllables(run)
+        cut = _split_costs(run)
         for term, term_sounds in self.terms.items():
             n = len(term)
             for i in range(len(run) - n + 1):
@@ -116,13 +149,24 @@ class LexiconCorrector:
                 if window in self.terms:  # already a word of the bot's: it protects its characters
                     exact.append(Correction(offset + i, window, window, 1.0))
                     continue
-                if _syllable_score(sounds[i], term_sounds[0]) < 0.5:  # a term's first sound must be heard
+                if cut[i] > SPLIT_COST or _syllable_score(sounds[i], term_sounds[0]) < 0.5:  # its first sound heard
+                    continue
+                if n == 2 and (cut[i + n] > SPLIT_COST or jieba.dt.FREQ.get(window)):
                     continue
                 score = similarity(sounds[i:i + n], term_sounds)
                 if score >= (1.0 if n == 2 else self.threshold):
                     candidates.append(Correction(offset + i, window, term, score))
         taken: list[Correction] = []
         for c in [*exact, *sorted(candidates, key=lambda c: (-len(c.term), -c.score, c.start))]:
-            if all(c.start + len(c.heard) <= t.start or t.start + len(t.heard) <= c.start for t in taken):
-                taken.append(c)
+            if all(c.start + len(c.heard) <= t.start or t.start + len(t.heard) <= c.start or _extends(c, t)
+                   for t in taken):
+                taken = [t for t in taken if not _extends(c, t)] + [c]
         return [c for c in taken if c.heard != c.term]
+
+
+def _extends(longer: Correction, word: Correction) -> bool:
+    """Whether `longer` corrects a window around the bot's word `word` into a term that keeps it where it is
+    (前水泵 → 潜水泵 around 水泵): the longer term is what was meant, the word no reason to refuse it."""
+    at = word.start - longer.start
+    return (word.heard == word.term and len(longer.term) > len(word.term)
+            and longer.term[at:at + len(word.term)] == word.term)

@@ -69,7 +69,7 @@ def test_opening_greets_then_asks_and_listens():
     call = Call()
     assert kinds(call.opening) == [("say", "greet"), ("say", "need"), ("listen", "need")]
     assert call.opening[-1] == {"type": "listen", "node": "need", "barge_in": True, "silence_timeout_ms": 5000,
-                                "hot_words": ["水泵", "离心泵", "管道泵", "潜水泵"], "expected_slots": []}
+                                "hot_words": ["工业泵", "水泵", "离心泵", "管道泵", "潜水泵"], "expected_slots": []}
     assert call.state == {"program": DEMO["checksum"][:16], "node": "need", "slots": {}, "retries": {}, "turns": 0,
                           "ended": False, "outcome": None, "seed": 0, "counter": 2}
 

@@ -6,7 +6,8 @@ import pytest
 
 from voice.correction import LexiconCorrector, similarity, syllables, vocabulary
 
-VOCABULARY = ["工业泵", "离心泵", "管道泵", "不锈钢", "扬程", "流量", "潜水泵", "ISG"]
+VOCABULARY = ["工业泵", "离心泵", "管道泵", "不锈钢", "扬程", "流量", "潜水泵", "ISG", "水泵", "多级泵", "化工泵",
+              "型号"]
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +23,9 @@ def corrector():
     ("杨城五十米", "扬程五十米"),                       # a two-character term: every syllable alike
     ("留量二十方", "流量二十方"),                       # n/l and a homophone
     ("要一台前水泵", "要一台潜水泵"),                   # q/j and in/ing confusions of a southern speaker
+    ("前水泵坏了", "潜水泵坏了"),                       # the bot's 水泵 inside it does not stop the longer term
+    ("工业帮这块你们专业吗", "工业泵这块你们专业吗"),   # ang/eng: the same nasal ending
+    ("多集 盟流量多大", "多级泵流量多大"),               # m/b made at the same place; Whisper's space dropped
 ])
 def test_near_homophones_of_the_bots_words_are_corrected(corrector, heard, meant):
     assert corrector.correct(heard) == meant
@@ -35,6 +39,9 @@ def test_near_homophones_of_the_bots_words_are_corrected(corrector, heard, meant
     "流量多少",
     "杨先生在吗",              # half of 扬程 is not enough for a two-character term
     "ISG 型号的工业泵",
+    "售后电话根本打不通",      # 话根本 sounds near 化工泵 but starts inside 电话
+    "信号不好没听到",          # 信号 sounds like 型号 but is a word of its own
+    "阳澄湖大闸蟹",            # 阳澄 sounds like 扬程 but ends inside 阳澄湖
 ])
 def test_ordinary_and_correct_text_is_left_alone(corrector, text):
     assert corrector.correct(text) == text
@@ -59,3 +66,8 @@ def test_the_vocabulary_holds_slot_names_values_synonyms_and_extra_words():
     slots = [{"name": "产品型号", "values": [{"value": "离心泵", "synonyms": ["离心式水泵", "ISG"]}, "潜水泵"]},
              {"name": "扬程", "type": "number"}]
     assert vocabulary(slots, ["工业泵", "离心泵"]) == ["产品型号", "离心泵", "离心式水泵", "ISG", "潜水泵", "扬程", "工业泵"]
+
+
+def test_spaces_whisper_puts_between_chinese_words_are_dropped_and_others_kept(corrector):
+    assert corrector.correct("流量 二十 方") == "流量二十方"
+    assert corrector.correct("要 ISG 的") == "要 ISG 的"
