@@ -123,3 +123,14 @@ def test_dialogue_evaluation_tracks_the_runtime_predictions(tiny_version):
                                           for t, s in zip(turns, tracked, strict=True)]], slots=slots)
     assert wrong["joint_goal_accuracy"] == 0.0
     assert {"accuracy", "macro_f1", "slot_f1", "state_slot_f1"} <= wrong.keys()
+
+
+def test_dialogue_evaluation_takes_given_predictions_instead_of_a_runtime():
+    turns = [{"text": "工业泵多少钱", "intent": "询价", "spans": [], "context": ""},
+             {"text": "是五十米", "intent": "需求确认", "spans": [{"slot": "扬程", "start": 1, "end": 4}], "context": ""}]
+    labelled = [{"intent": t["intent"], "spans": t["spans"]} for t in turns]
+    dialogue = [{**turns[0], "belief_state": {}}, {**turns[1], "belief_state": {"扬程": "50米"}}]
+    report = evaluate_dialogues(None, [dialogue], slots={"扬程": SLOTS["扬程"]}, predictions=labelled)
+    assert report["joint_goal_accuracy"] == 1.0 and report["accuracy"] == 1.0
+    missed = evaluate_dialogues(None, [dialogue], slots={"扬程": SLOTS["扬程"]}, predictions=labelled[:1] * 2)
+    assert missed["joint_goal_accuracy"] == 0.5
