@@ -23,9 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import tempfile
 import threading
 from collections import OrderedDict
 from datetime import date
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -57,6 +61,9 @@ SENTENCE_C = 100.0
 # training examples, where a fine-tuned model looks better than on a caller's own words.
 MODEL_WEIGHT = 0.1
 _DROP = str.maketrans("", "", EDGE)
+_FOLDER: Path | None = None  # where fitted intent classifiers are kept (use_classifier_folder)
+KEPT_CLASSIFIERS = 200
+log = logging.getLogger(__name__)
 
 
 def pattern(text: str, spans: list[dict]) -> str:
@@ -188,8 +195,8 @@ class Understanding:
         definitions = list(slots.values())
         patterns = [features(e["text"], e.get("spans") or lexicon.extract(e["text"], definitions, ref_date=ref_date))
                     for e in examples]  # an example labelled without spans is read like a caller's utterance
-        self.classifier = IntentClassifier(patterns, self.encode.query([e["text"] for e in examples], keep=True),
-                                           [e["intent"] for e in examples]) if examples else None
+        self.classifier = fitted_classifier(patterns, self.encode.query([e["text"] for e in examples], keep=True),
+                                            [e["intent"] for e in examples]) if examples else None
         self.taught = set(model.intents) if model is not None else set()
         self.source = "model+examples" if model is not None else "examples"
 
@@ -295,6 +302,51 @@ def blend(labels: list[str], probs: np.ndarray, ranking: list[dict], taught: set
     return mixed / mixed.sum()
 
 
+def use_classifier_folder(path: Path | None) -> None:
+    """Keep fitted intent classifiers in `path` (the Django app sets it from settings; None: fit in every process)."""
+    global _FOLDER
+    _FOLDER = path
+
+
+def fitted_classifier(patterns: list[str], vectors: np.ndarray, labels: list[str]) -> IntentClassifier:
+    """The intent classifier of these examples: read from the classifier folder when a process (the training
+    worker, the server, a restart) fitted it already — fitting takes seconds for a few hundred examples, reading it
+    milliseconds —, else fitted and written there. A file that cannot be read is fitted again and replaced."""
+    import joblib
+    import sklearn
+
+    if _FOLDER is None:
+        return IntentClassifier(patterns, vectors, labels)
+    digest = hashlib.sha256(json.dumps([patterns, labels, sklearn.__version__, SENTENCE_C, SENTENCE_WEIGHT, _FOLDS,
+                                        MIN_FOR_CALIBRATION], ensure_ascii=False).encode())
+    digest.update(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+    path = _FOLDER / f"{digest.hexdigest()}.joblib"
+    try:
+        found = joblib.load(path)
+        if isinstance(found, IntentClassifier):
+            os.utime(path)  # recently used: kept when older ones are removed
+            return found
+    except FileNotFoundError:
+        pass
+    except Exception:  # noqa: BLE001 — a damaged or foreign file is fitted again, never trusted
+        log.warning("intent classifier %s could not be read: fitting it again", path.name, exc_info=True)
+    built = IntentClassifier(patterns, vectors, labels)
+    part = None
+    try:
+        _FOLDER.mkdir(parents=True, exist_ok=True)
+        handle, part = tempfile.mkstemp(dir=_FOLDER, suffix=".part")
+        with os.fdopen(handle, "wb") as out:
+            joblib.dump(built, out)
+        os.replace(part, path)  # readers never see half a file
+        for old in sorted(_FOLDER.glob("*.joblib"), key=lambda f: f.stat().st_mtime)[:-KEPT_CLASSIFIERS]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        log.warning("intent classifier could not be kept in %s", _FOLDER, exc_info=True)
+        if part:
+            Path(part).unlink(missing_ok=True)
+    return built
+
+
 _CACHE: OrderedDict[str, Understanding] = OrderedDict()
 _CACHE_SIZE = 32
 _LOCK = threading.Lock()
@@ -302,8 +354,8 @@ _LOCK = threading.Lock()
 
 def cached_understanding(slots: dict[str, dict], examples: list[dict], model: Model | None = None, *,
                          ref_date: date | None = None) -> Understanding:
-    """The process-wide `Understanding` for these slots, examples and model (known by its version folder): building
-    one fits the classifier (a fraction of a second for a few hundred examples), so calls of the same bot share it."""
+    """The process-wide `Understanding` for these slots, examples and model (known by its version folder), so calls
+    of the same bot share it; its intent classifier comes from the classifier folder when one is set."""
     model_key = str(getattr(model, "folder", "") or "")
     key = hashlib.sha256(json.dumps([slots, examples, model_key, str(ref_date)], ensure_ascii=False, sort_keys=True,
                                     default=str).encode()).hexdigest()

@@ -156,3 +156,53 @@ def test_meaning_decides_where_the_characters_mislead(demo):
         matrix = classifier.vectorizer.transform([features(text, demo.predict(text)["spans"])])
         assert classifier.labels[int(np.argmax(classifier.svm.decision_function(matrix)))] == characters
         assert demo.predict(text)["intent"] == meaning
+
+
+def _classifier_data() -> tuple[list[str], np.ndarray, list[str]]:
+    patterns = ["多少钱|多少钱", "什么价|什么价", "价格多少|价格多少",
+                "不要了|不要了", "不需要|不需要", "算了吧|算了吧"]
+    vectors = np.random.default_rng(0).normal(size=(6, 8)).astype(np.float32)
+    return patterns, vectors, ["询价"] * 3 + ["否定"] * 3
+
+
+def test_a_fitted_intent_classifier_is_kept_on_disk_and_read_back(tmp_path, monkeypatch):
+    from nlu import understanding
+
+    monkeypatch.setattr(understanding, "_FOLDER", tmp_path)
+    patterns, vectors, labels = _classifier_data()
+    fitted = understanding.fitted_classifier(patterns, vectors, labels)
+    [kept] = tmp_path.glob("*.joblib")
+
+    def refit(*args):  # noqa: ANN002, ANN202
+        raise AssertionError("fitted again although it was kept")
+
+    monkeypatch.setattr(understanding.IntentClassifier, "_fit", staticmethod(refit))
+    read = understanding.fitted_classifier(patterns, vectors, labels)
+    assert read is not fitted and read.labels == fitted.labels == ["否定", "询价"]
+    np.testing.assert_allclose(read.probabilities(["多少钱"], vectors[:1])[0],
+                               fitted.probabilities(["多少钱"], vectors[:1])[0])
+    assert list(tmp_path.iterdir()) == [kept]  # nothing half-written left beside it
+
+
+def test_other_examples_get_a_classifier_of_their_own(tmp_path, monkeypatch):
+    from nlu import understanding
+
+    monkeypatch.setattr(understanding, "_FOLDER", tmp_path)
+    patterns, vectors, labels = _classifier_data()
+    understanding.fitted_classifier(patterns, vectors, labels)
+    understanding.fitted_classifier(patterns, vectors, labels[::-1])
+    assert len(list(tmp_path.glob("*.joblib"))) == 2
+
+
+def test_a_damaged_classifier_file_is_fitted_again_and_replaced(tmp_path, monkeypatch):
+    import joblib
+
+    from nlu import understanding
+
+    monkeypatch.setattr(understanding, "_FOLDER", tmp_path)
+    patterns, vectors, labels = _classifier_data()
+    understanding.fitted_classifier(patterns, vectors, labels)
+    [kept] = tmp_path.glob("*.joblib")
+    kept.write_bytes(b"not a classifier")
+    assert understanding.fitted_classifier(patterns, vectors, labels).labels == ["否定", "询价"]
+    assert joblib.load(kept).labels == ["否定", "询价"]
