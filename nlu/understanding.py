@@ -13,7 +13,9 @@ all call, so the figures a manager reads are the behaviour a caller meets.
   calibrated on held-out folds (temperature scaling: a confidence of 0.8 is right about 80% of the time) and
   blended with the trained model's probabilities when there is one (its share `MODEL_WEIGHT`), the blend's
   temperature fitted on the version's validation split. Common intents (`nlu.common`) the bot switched
-  on come with their examples. An utterance that shares almost nothing with what the bot was taught has no intent.
+  on come with their examples. An utterance that shares almost nothing with what the bot was taught has no intent,
+  and neither has one the classifier finds nearest the shipped out-of-scope sentences (`nlu/data/out_of_scope.json`:
+  weather, the time, small talk, what Whisper writes for silence), learned by every bot as one more label.
 
 `predict` answers like `nlu.runtime.NluRuntime.predict`, with a typed `value` on every span and `"source"` saying
 which parts decided ("model+examples" or "examples").
@@ -29,6 +31,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -61,6 +64,10 @@ SENTENCE_C = 100.0
 # training examples, where a fine-tuned model looks better than on a caller's own words.
 MODEL_WEIGHT = 0.1
 _DROP = str.maketrans("", "", EDGE)
+# Things no sales bot answers (other topics, what Whisper writes for silence), learned by every bot's classifier as
+# this label: an utterance nearest them has no intent instead of a confident wrong one.
+NO_INTENT = ""
+OUT_OF_SCOPE = Path(__file__).parent / "data" / "out_of_scope.json"
 _FOLDER: Path | None = None  # where fitted intent classifiers are kept (use_classifier_folder)
 KEPT_CLASSIFIERS = 200
 log = logging.getLogger(__name__)
@@ -193,6 +200,7 @@ class Understanding:
         metrics = (getattr(model, "manifest", None) or {}).get("metrics") or {}
         self.temperature = float((metrics.get("calibration") or {}).get("temperature", 1.0))
         definitions = list(slots.values())
+        examples = with_out_of_scope(examples) if examples else examples
         patterns = [features(e["text"], e.get("spans") or lexicon.extract(e["text"], definitions, ref_date=ref_date))
                     for e in examples]  # an example labelled without spans is read like a caller's utterance
         self.classifier = fitted_classifier(patterns, self.encode.query([e["text"] for e in examples], keep=True),
@@ -235,10 +243,11 @@ class Understanding:
         labels = self.classifier.labels
         if self.temperature != 1.0:
             probs = _softmax(np.log(np.clip(probs, 1e-12, None))[None, :] / self.temperature)[0]
-        if nearest < OUT_OF_SCOPE_SIMILARITY:
+        order = np.argsort(-probs)
+        if nearest < OUT_OF_SCOPE_SIMILARITY or labels[order[0]] == NO_INTENT:
             return {"intent": None, "confidence": None, "ranking": [], "spans": spans, "source": self.source}
-        order = np.argsort(-probs)[:_TOP_K]
-        ranking = [{"intent": labels[i], "confidence": float(probs[i])} for i in order]
+        ranking = [{"intent": labels[i], "confidence": float(probs[i])} for i in order if labels[i] != NO_INTENT]
+        ranking = ranking[:_TOP_K]
         return {"intent": ranking[0]["intent"], "confidence": ranking[0]["confidence"], "ranking": ranking,
                 "spans": spans, "source": self.source}
 
@@ -262,6 +271,18 @@ class Understanding:
                                                                for c in canonical_text(text)):
             return None
         return value
+
+
+@lru_cache(maxsize=1)
+def out_of_scope_texts() -> tuple[str, ...]:
+    return tuple(json.loads(OUT_OF_SCOPE.read_text(encoding="utf-8"))["examples"])
+
+
+def with_out_of_scope(examples: list[dict]) -> list[dict]:
+    """`examples` plus the shipped out-of-scope sentences under `NO_INTENT`, minus any the bot labels itself."""
+    known = {canonical_text(e["text"]) for e in examples}
+    return examples + [{"text": text, "intent": NO_INTENT, "spans": [], "context": None}
+                       for text in out_of_scope_texts() if canonical_text(text) not in known]
 
 
 def sample_texts(examples: list[dict], per_intent: int = BACKGROUND_PER_INTENT) -> list[str]:

@@ -13,12 +13,15 @@ from flows.bundles import DEMO_DIR
 from nlu.common import catalogue, with_common_examples
 from nlu.runtime import NluRuntime
 from nlu.understanding import (
+    NO_INTENT,
     Understanding,
     blend,
     cached_understanding,
     features,
     fit_temperature,
+    out_of_scope_texts,
     pattern,
+    with_out_of_scope,
 )
 
 DEMO = json.loads((DEMO_DIR / "nlu.json").read_text(encoding="utf-8"))
@@ -89,6 +92,23 @@ def test_common_intents_answer_a_greeting_instead_of_a_business_intent(demo):
 def test_out_of_scope_has_no_intent(demo):
     result = demo.predict("zzzz")
     assert (result["intent"], result["ranking"]) == (None, [])
+
+
+@pytest.mark.parametrize("text", ["外头在落暴雨", "我周末要带娃去游泳", "字幕由社区提供"])
+def test_small_talk_and_recogniser_noise_have_no_intent(demo, text):
+    # none of these is among the shipped out-of-scope sentences: the classifier learned what they are like
+    assert text not in out_of_scope_texts()
+    assert demo.predict(text)["intent"] is None
+
+
+def test_the_no_intent_label_never_shows_and_a_bots_own_label_wins():
+    assert all(r["intent"] for r in Understanding(SLOTS, DEMO["examples"]).predict("泵多少钱")["ranking"])
+    own = [*DEMO["examples"], {"text": "谢谢观看", "intent": "挂断", "spans": []}]
+    assert Understanding(SLOTS, own).predict("谢谢观看")["intent"] == "挂断"
+    rows = with_out_of_scope(own)
+    assert [r["intent"] for r in rows if r["text"] == "谢谢观看"] == ["挂断"]
+    assert {r["intent"] for r in rows[len(own):]} == {NO_INTENT}
+    assert len(rows) == len(own) + len(out_of_scope_texts()) - 1
 
 
 def test_confidences_are_probabilities_ranked(demo):
