@@ -8,9 +8,9 @@ Prints one JSON object. Parts (select with --only, repeatable):
 - terms: product-term accuracy — the demo bot's product names, models and slot words in caller utterances written for
   it (bench/data/product_terms.json), spoken by espeak-ng `cmn-latn-pinyin`, by a second voice made from it with sox
   (lower pitch, faster) and by the default Mandarin voice (voice.baker), transcribed as a live call does (the node's
-  hot words, then the bot's lexicon correction): the share of terms transcribed exactly before and after the
-  correction (target ≥ 0.9 after). `--terms bench/data/product_terms_dev.json` runs other sentences of the same
-  kind, on which choices about the correction are made.
+  hot words and the values of the choice slots it asks for, then the bot's lexicon correction): the share of terms
+  transcribed exactly before and after the correction (target ≥ 0.9 after). `--terms
+  bench/data/product_terms_dev.json` runs other sentences of the same kind, on which choices are made.
 - tts: time to first audio and RTF per engine (espeak-ng Mandarin and Cantonese, the default Mandarin voice; coqui-tts
   on TTS_MODEL when set, else a full-size VITS with random weights, which measures speed only: its speech is noise of
   arbitrary length).
@@ -160,6 +160,7 @@ def baker_voice(data_dir: Path) -> TtsEngine:
 
 def bench_terms(model_dir: Path, data_dir: Path, table: Path) -> dict[str, Any]:
     from calls.call import program_corrector
+    from calls.dialogue import listening_words
     from voice.endpointing import words_of
 
     program, slots = demo_program()
@@ -173,7 +174,8 @@ def bench_terms(model_dir: Path, data_dir: Path, table: Path) -> dict[str, Any]:
         before = after = 0
         misses = []
         for item in items:
-            hot_words = tuple(program["nodes"][item["node"]]["listen"]["hot_words"])
+            node = program["nodes"][item["node"]]  # the call rests there with the node's slots still to fill
+            hot_words = listening_words({**node["listen"], "expected_slots": node.get("slots", [])}, slots)
             transcript = engine.transcribe_utterance(speak(voice, item["text"], effects), hot_words=hot_words,
                                                      dialect="mandarin")
             corrected, raw, _ = words_of(transcript, corrector)

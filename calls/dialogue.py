@@ -104,8 +104,8 @@ class Dialogue:
         return done
 
     def hot_words(self) -> tuple[str, ...]:
-        """The words the node the call rests at listens for (the recogniser's hints)."""
-        return tuple((self.listen or {}).get("hot_words", ()))
+        """The words the node the call rests at listens for (the recogniser's hints): `listening_words`."""
+        return listening_words(self.listen, self.slots)
 
     def may_interrupt(self) -> bool:
         """Whether the caller may interrupt the bot (barge in) at the node the call rests at."""
@@ -144,3 +144,14 @@ class Dialogue:
         self.last_prompt = says[-1] if says else self.last_prompt
         self.ended = self.ended or record.ended
         return Step(record, actions, timings)
+
+
+def listening_words(listen: dict | None, slots: dict[str, dict]) -> tuple[str, ...]:
+    """The recogniser's hints at a listening node: the node's hot words, then the values of the choice (enum) slots it
+    still asks for — a caller asked 哪种泵 names one of them (synonyms stay out: the hint must stay short)."""
+    words = list((listen or {}).get("hot_words", ()))
+    for name in (listen or {}).get("expected_slots", ()):
+        definition = slots.get(name) or {}
+        if definition.get("type") == "enum":
+            words += [v.get("value", "") if isinstance(v, dict) else str(v) for v in definition.get("values") or []]
+    return tuple(dict.fromkeys(word for word in words if word))

@@ -116,7 +116,7 @@ def _heard(turn: dict, dialogue: Dialogue, listen: Listen | None) -> str:
         return turn["text"]
     if listen is None:
         raise TurnAudioError("no-asr")
-    return listen(turn["audio"], tuple((dialogue.listen or {}).get("hot_words", ())))
+    return listen(turn["audio"], dialogue.hot_words())
 
 
 def _compare(index: int, expect: dict, got: dict) -> list[Difference]:

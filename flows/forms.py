@@ -87,7 +87,8 @@ class NodeForm(forms.Form):
     barge_in = forms.BooleanField(label=_("Customer may interrupt (barge-in)"), required=False)
     silence_timeout_ms = forms.IntegerField(label=_("Silence timeout (ms)"), min_value=500, max_value=120_000,
                                             required=False, help_text=_("Empty: the flow's default."))
-    hot_words = WordsField(label=_("ASR hot words"), required=False, help_text=_("Separated by spaces or 、"))
+    hot_words = WordsField(label=_("ASR hot words"), required=False, help_text=_(
+        "Separated by spaces or 、; the values of the choice slots the node asks for are added"))
     queue = forms.CharField(label=_("Agent queue"), max_length=100, required=False)
     outcome = forms.ChoiceField(label=_("Outcome"), required=False,
                                 choices=[("", "—")] + [(o, o) for o in OUTCOMES])

@@ -74,8 +74,7 @@ def test_a_run_hears_audio_turns_through_the_live_calls_asr_and_correction(voice
     slots = slot_definitions(call.bot)
     dialogue = Dialogue(version.program, slots, None, 0)
     dialogue.start()
-    hot_words = tuple(dialogue.listen.get("hot_words", ()))
-    transcript = WhisperEngine(tiny_whisper).transcribe_utterance(clips[0], hot_words=hot_words,
+    transcript = WhisperEngine(tiny_whisper).transcribe_utterance(clips[0], hot_words=dialogue.hot_words(),
                                                                   dialect=call.bot.dialect)
     heard = run.results[0]["turns"][0]
     assert heard["audio"] is True
