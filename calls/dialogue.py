@@ -18,6 +18,7 @@ from calls.turns import TurnRecord, describe_turn, ms_since
 from flows import runtime
 from nlu import dst, lexicon
 from nlu.knowledge import KnowledgeIndex, Match, cached_index
+from nlu.normalize import enum_entries
 
 
 class Nlu(Protocol):
@@ -153,5 +154,5 @@ def listening_words(listen: dict | None, slots: dict[str, dict]) -> tuple[str, .
     for name in (listen or {}).get("expected_slots", ()):
         definition = slots.get(name) or {}
         if definition.get("type") == "enum":
-            words += [v.get("value", "") if isinstance(v, dict) else str(v) for v in definition.get("values") or []]
+            words += [value for _, value in enum_entries(definition.get("values"))]
     return tuple(dict.fromkeys(word for word in words if word))
