@@ -194,3 +194,32 @@ def test_each_dialect_decodes_with_its_chosen_settings(tiny_whisper):
     assert engine.model_for("cantonese") is asr.load_whisper(tiny_whisper, compute_type="int8")
     forced = WhisperEngine(tiny_whisper, compute_type="int8")
     assert forced.model_for("mandarin") is forced.model_for("cantonese")
+
+
+def encoded_frames(engine: WhisperEngine, monkeypatch) -> list[int]:
+    """The number of log-mel frames of each window the engine's model encodes from now on."""
+    model, frames = engine.model, []
+    encode = model.encode
+    monkeypatch.setattr(model, "encode", lambda features: frames.append(features.shape[-1]) or encode(features))
+    return frames
+
+
+def test_a_live_turn_is_encoded_in_a_short_window(prepared, speech_16k, monkeypatch):
+    engine = WhisperEngine(prepared, compute_type="int8")
+    frames = encoded_frames(engine, monkeypatch)
+    turn = speech_16k[:3 * 16_000]
+    heard = engine.transcribe_utterance(turn)
+    assert frames == [asr.DIALECTS["mandarin"].utterance_window_s * asr.FRAMES_PER_S]
+    assert heard.text and heard.segments[0].end == heard.duration == 3.0
+    # A turn longer than the window minus its silence gets room for both; a recording gets Whisper's 30 seconds.
+    engine.transcribe_utterance(np.tile(turn, 3))
+    engine.transcribe(turn, vad_filter=False)
+    assert frames[1:] == [11 * asr.FRAMES_PER_S, asr.WHISPER_WINDOW_S * asr.FRAMES_PER_S]
+    full = WhisperEngine(prepared, compute_type="int8", full_window=True)
+    full.transcribe_utterance(turn)
+    assert frames[3:] == [asr.WHISPER_WINDOW_S * asr.FRAMES_PER_S]
+
+
+def test_a_silent_live_turn_has_no_words(prepared):
+    heard = WhisperEngine(prepared, compute_type="int8").transcribe_utterance(np.zeros(2 * 16_000, dtype=np.float32))
+    assert heard.segments == [] and heard.text == "" and heard.duration == 2.0
