@@ -63,6 +63,9 @@ class Transcript:
     segments: list[Segment] = field(default_factory=list)
     language: str = "zh"
     duration: float = 0.0
+    # A live turn's readings from the beam, best first: (text, average token log-probability). The words the bot
+    # knows can pick one that is not Whisper's first (`voice.correction.LexiconCorrector.choose`).
+    readings: tuple[tuple[str, float], ...] = ()
 
     @property
     def text(self) -> str:
@@ -301,6 +304,7 @@ def confidence_from_logprob(avg_logprob: float) -> float:
 WHISPER_WINDOW_S = 30  # what Whisper's encoder was trained on and faster-whisper always pads to
 WINDOW_SILENCE_S = 2  # at least this much silence after a live turn's speech in its window
 FRAMES_PER_S = 100  # log-mel frames
+READINGS = 5  # a live turn's readings kept from the beam
 NO_SPEECH_THRESHOLD, LOG_PROB_THRESHOLD = 0.6, -1.0  # faster-whisper's: a window judged silent gives no words
 UTTERANCE_TOKENS_PER_S = 20  # generous for Chinese speech (4–7 characters a second, 1–2 tokens a character)
 
@@ -390,7 +394,7 @@ class WhisperEngine(AsrEngine):
         about 4× faster. The silence is digital silence's own log-mel spectrum, as Whisper was trained on, not
         faster-whisper's zeros: with zeros in a short window the decoder often said the words twice. Otherwise
         faster-whisper's own decoding: its prompt (dialect prompt, hot words), suppressed tokens, average
-        log-probability and no-speech rule."""
+        log-probability and no-speech rule; the beam's best readings are kept beside the words."""
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -404,20 +408,21 @@ class WhisperEngine(AsrEngine):
         prompt = model.get_prompt(tokenizer, previous, without_timestamps=True, hotwords=options["hotwords"])
         try:
             result = model.model.generate(model.encode(features), [prompt], beam_size=options["beam_size"],
+                                          num_hypotheses=min(READINGS, options["beam_size"]),
                                           max_length=len(prompt) + budget, return_scores=True,
                                           return_no_speech_prob=True,
                                           suppress_tokens=get_suppressed_tokens(tokenizer, [-1]))[0]
         except (RuntimeError, ValueError, MemoryError) as exc:
             raise AsrError(f"Whisper transcription failed: {exc}", permanent=False) from exc
-        tokens = result.sequences_ids[0]
-        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)  # faster-whisper's, length penalty 1
+        readings = tuple((to_simplified(tokenizer.decode(tokens).strip()), score * len(tokens) / (len(tokens) + 1))
+                         for tokens, score in zip(result.sequences_ids, result.scores, strict=True))  # faster-whisper's
         duration = round(len(audio) / ASR_RATE, 3)
-        text = to_simplified(tokenizer.decode(tokens).strip())
+        text, avg_logprob = readings[0]
         if not text or (result.no_speech_prob > NO_SPEECH_THRESHOLD and avg_logprob < LOG_PROB_THRESHOLD):
             return Transcript(segments=[], language="zh", duration=duration)
         return Transcript(segments=[Segment(start=0.0, end=duration, text=text,
                                             confidence=round(confidence_from_logprob(avg_logprob), 4))],
-                          language="zh", duration=duration)
+                          language="zh", duration=duration, readings=tuple(r for r in readings if r[0]))
 
     @staticmethod
     def _segment(raw: Any, duration: float) -> Segment:

@@ -26,6 +26,11 @@ from pypinyin import Style, lazy_pinyin
 
 jieba.setLogLevel(logging.WARNING)  # its dictionary loading is not news
 THRESHOLD = 0.8
+# How much a reading of a live turn gains, in average token log-probability, per character of the bot's words it
+# holds once corrected (`LexiconCorrector.choose`). On the demo's 44 development caller sentences (neural voice),
+# terms right after correction 0.833 with Whisper's first reading, 0.917 with any bonus from 0.033 to 0.33; the
+# demo's development utterances spoken by the same voice: CER 0.175 → 0.169, zh_dev's Mandarin clips unchanged.
+TERM_CHARACTER_BONUS = 0.07
 SPLIT_COST = 3.0  # a window may start (and a two-character one end) where a word boundary is at most e³ less likely
 HAN = re.compile(r"[\u4e00-\u9fff]+")
 BETWEEN_HAN = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
@@ -138,6 +143,16 @@ class LexiconCorrector:
             out += [text[at:c.start], c.term]
             at = c.start + len(c.heard)
         return "".join(out) + text[at:]
+
+    def choose(self, readings: Iterable[tuple[str, float]]) -> tuple[str, str]:
+        """(corrected, as heard) of the reading — (text, average token log-probability) — that is likeliest once the
+        bot's words it holds after correction are counted (`TERM_CHARACTER_BONUS`): Whisper's second reading
+        多级泵 beats its first 多极泵 when the bot sells 多级泵."""
+        def score(reading: tuple[str, str, float]) -> float:
+            return reading[2] + TERM_CHARACTER_BONUS * sum(len(term) for term in self.terms if term in reading[0])
+
+        corrected, heard, _ = max(((self.correct(text), text, logprob) for text, logprob in readings), key=score)
+        return corrected, heard
 
     def _in_run(self, run: str, offset: int) -> list[Correction]:
         candidates, exact = [], []

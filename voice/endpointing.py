@@ -56,12 +56,18 @@ class Heard:
 
 
 def words_of(transcript: Transcript, corrector: LexiconCorrector | None) -> tuple[str, str, float | None]:
-    """(corrected text, text as transcribed, mean segment confidence): what a call hears in a transcript. Live calls
-    and conversation tests' audio turns hear alike."""
+    """(corrected text, text as transcribed, mean segment confidence): what a call hears in a transcript, the reading
+    the bot's words make likeliest when there are several. Live calls and conversation tests' audio turns hear
+    alike."""
     raw = transcript.text.strip()[:MAX_TEXT]
     confidences = [s.confidence for s in transcript.segments]
     confidence = round(sum(confidences) / len(confidences), 4) if confidences else None
-    return corrector.correct(raw) if corrector else raw, raw, confidence
+    if corrector is None:
+        return raw, raw, confidence
+    if transcript.readings and raw:
+        corrected, raw = corrector.choose((text.strip()[:MAX_TEXT], logprob) for text, logprob in transcript.readings)
+        return corrected, raw, confidence
+    return corrector.correct(raw), raw, confidence
 
 
 class Endpointing:

@@ -223,3 +223,10 @@ def test_a_live_turn_is_encoded_in_a_short_window(prepared, speech_16k, monkeypa
 def test_a_silent_live_turn_has_no_words(prepared):
     heard = WhisperEngine(prepared, compute_type="int8").transcribe_utterance(np.zeros(2 * 16_000, dtype=np.float32))
     assert heard.segments == [] and heard.text == "" and heard.duration == 2.0
+
+
+def test_a_live_turn_keeps_the_beams_readings_best_first(prepared, speech_16k):
+    heard = WhisperEngine(prepared, compute_type="int8").transcribe_utterance(speech_16k, hot_words=["工业泵"])
+    assert 1 < len(heard.readings) <= asr.READINGS and heard.readings[0][0] == heard.text
+    assert all(text and logprob <= 0 for text, logprob in heard.readings)
+    assert len({text for text, _ in heard.readings}) == len(heard.readings)

@@ -71,3 +71,17 @@ def test_the_vocabulary_holds_slot_names_values_synonyms_and_extra_words():
 def test_spaces_whisper_puts_between_chinese_words_are_dropped_and_others_kept(corrector):
     assert corrector.correct("流量 二十 方") == "流量二十方"
     assert corrector.correct("要 ISG 的") == "要 ISG 的"
+
+
+@pytest.mark.parametrize(("readings", "chosen"), [
+    # Whisper's second reading names the bot's product: it wins over a slightly likelier first one
+    ([("给我推荐各多疾踪", -0.30), ("给我推荐个多级泵", -0.42)], ("给我推荐个多级泵", "给我推荐个多级泵")),
+    # once corrected, the first reading holds the bot's words as well: Whisper's order stands
+    ([("工业帮这块你们专业吗", -0.20), ("工业泵这块你们专业吗", -0.25)], ("工业泵这块你们专业吗", "工业帮这块你们专业吗")),
+    # no bot words in any reading: Whisper's first
+    ([("我们明天再说吧", -0.20), ("我们明天在说吧", -0.22)], ("我们明天再说吧", "我们明天再说吧")),
+    # a bot word does not rescue a far less likely reading
+    ([("今天天气不错", -0.10), ("今天扬程不错", -1.50)], ("今天天气不错", "今天天气不错")),
+])
+def test_the_reading_with_the_bots_words_is_chosen_when_nearly_as_likely(corrector, readings, chosen):
+    assert corrector.choose(readings) == chosen
