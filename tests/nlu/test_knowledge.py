@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from nlu import knowledge
 from nlu.knowledge import Entry, KnowledgeError, KnowledgeIndex
@@ -70,6 +72,22 @@ def index() -> KnowledgeIndex:
 def test_a_question_in_new_words_matches_its_entry(index):
     match = index.match("保质期有多长")
     assert match.question == "质保多久" and match.matched and match.score >= knowledge.DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize("text", ["温岭远不远", "参观要预约吗"])
+def test_a_word_the_caller_shares_with_an_entry_makes_it_the_best(index, text):
+    # e5 alone hears these nearer the warranty and the invoice; 温岭 is in the factory's answer, 参观 in its phrasing
+    assert index.match(text).question == "工厂在哪里"
+
+
+@pytest.mark.parametrize("text", ["保修几年？", "能開發票嗎", "ＯＫ好的", "xyz"])
+def test_an_utterances_characters_are_weighed_as_scikit_learn_would(text):
+    characters = knowledge.Characters(ENTRIES)
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True,
+                                 vocabulary=characters.vocabulary, preprocessor=knowledge._characters)
+    vectorizer.idf_ = characters.idf
+    expected = (characters.documents @ vectorizer.transform([text]).T).toarray().ravel()
+    assert np.allclose(characters.similarity(text), expected)
 
 
 @pytest.mark.parametrize("text", ["你好", "好的好的", "嗯"])
