@@ -53,8 +53,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nlu.importing.table import decode_table, safe_cell, unescape_cell
-from nlu.normalize import canonical_text
-from nlu.normalize.text import EDGE
+from nlu.normalize import bare_text
 from nlu.sentences import Encoder, encoder
 
 AFTER = ("return", "transfer", "end")
@@ -71,7 +70,6 @@ MAX_QUESTION = 200
 MAX_ANSWER = 1000
 MAX_FOLLOW_UPS = 3
 SEPARATORS = ("｜", "|", "\n")
-_DROP = str.maketrans("", "", EDGE)
 # Everyday things said on a sales call that answer nothing: the background an entry must stand out from. Without it a
 # knowledge base of two entries would always have one that "stands out".
 GENERIC = ("好的，我知道了。", "您好，请问您是哪位？", "不好意思，我没听清楚，您再说一遍。", "我们现在不需要，谢谢。",
@@ -277,7 +275,7 @@ class Characters:
     def __init__(self, entries: list[Entry]) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, preprocessor=_characters)
+        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, preprocessor=bare_text)
         vectorizer.fit([text for entry in entries for text in (entry.question, *entry.phrasings, entry.answers[0])]
                        + list(GENERIC))
         documents = [" ".join((entry.question, *entry.phrasings, entry.answers[0])) for entry in entries]
@@ -292,11 +290,6 @@ class Characters:
         columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
         weights = (1 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self.idf[columns]
         return self.documents[:, columns] @ (weights / np.linalg.norm(weights))
-
-
-def _characters(text: str) -> str:
-    """Simplified, half-width and lower-case, without punctuation or spaces."""
-    return canonical_text(text).translate(_DROP)
 
 
 def entries_from_json(data: list[dict]) -> list[Entry]:

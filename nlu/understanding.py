@@ -38,8 +38,7 @@ from typing import Protocol
 import numpy as np
 
 from nlu import lexicon
-from nlu.normalize import canonical_text, normalize
-from nlu.normalize.text import EDGE
+from nlu.normalize import bare_text, canonical_text, normalize
 from nlu.sentences import Encoder, encoder
 
 TYPED = frozenset({"number", "quantity", "money", "datetime", "phone"})
@@ -63,7 +62,6 @@ SENTENCE_C = 100.0
 # the model alone 0.481). Fitting the share on the validation split chose 0.5: that split is written like the
 # training examples, where a fine-tuned model looks better than on a caller's own words.
 MODEL_WEIGHT = 0.1
-_DROP = str.maketrans("", "", EDGE)
 # Things no sales bot answers (other topics, what Whisper writes for silence), learned by every bot's classifier as
 # this label: an utterance nearest them has no intent instead of a confident wrong one.
 NO_INTENT = ""
@@ -80,16 +78,16 @@ def pattern(text: str, spans: list[dict]) -> str:
     for span in sorted(spans, key=lambda s: s["start"]):
         if span["start"] < at:
             continue  # overlapping spans: the first one wins
-        pieces += [canonical_text(text[at:span["start"]]).translate(_DROP), "{" + span["slot"] + "}"]
+        pieces += [bare_text(text[at:span["start"]]), "{" + span["slot"] + "}"]
         at = span["end"]
-    pieces.append(canonical_text(text[at:]).translate(_DROP))
+    pieces.append(bare_text(text[at:]))
     return "".join(pieces)
 
 
 def features(text: str, spans: list[dict]) -> str:
     """What the intent classifier reads: the pattern, then the words as said (values can hint at the intent:
     5-fold cross-validation on the demo's examples, 0.771 → 0.787)."""
-    return pattern(text, spans) + "|" + canonical_text(text).translate(_DROP)
+    return pattern(text, spans) + "|" + bare_text(text)
 
 
 class Model(Protocol):

@@ -133,11 +133,11 @@ class Endpointing:
         clock, early = time.perf_counter(), utterance.early
         audio, span = self.utterance(utterance.start, utterance.end)
         if early is not None and early[:2] == (utterance.end, hot_words):
-            transcript = await early[2]
+            heard = await early[2]
         else:
-            transcript = await self.run(self.transcribe, audio, hot_words)
+            heard = await self.run(self.transcribe, audio, hot_words)
         asr_ms = max(0, round((time.perf_counter() - clock) * 1000))
-        return Heard(*words_of(transcript, self.corrector), span, asr_ms)
+        return Heard(*heard, span, asr_ms)
 
     def utterance(self, start: float, end: float) -> tuple[np.ndarray, dict[str, float]]:
         """The caller's audio from `start` to `end` (seconds) with PAD_S around it, and where it lies."""
@@ -146,8 +146,11 @@ class Endpointing:
         span = {"user_audio_start": round(first / 2 / SAMPLE_RATE, 3), "user_audio_end": round(last / 2 / SAMPLE_RATE, 3)}
         return pcm16_to_float(bytes(self.pcm[first:last])), span
 
-    def transcribe(self, audio: np.ndarray, hot_words: tuple[str, ...]) -> Any:
-        return self.asr.transcribe_utterance(audio, hot_words=hot_words, dialect=self.dialect)
+    def transcribe(self, audio: np.ndarray, hot_words: tuple[str, ...]) -> tuple[str, str, float | None]:
+        """`words_of` the decoded utterance, in the calls' CPU pool: the correction of five readings stays off the
+        event loop."""
+        return words_of(self.asr.transcribe_utterance(audio, hot_words=hot_words, dialect=self.dialect),
+                        self.corrector)
 
     async def _vad(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(vad_pool(), lambda: fn(*args, **kwargs))

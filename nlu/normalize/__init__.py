@@ -38,12 +38,12 @@ from nlu.normalize.measures import (
 from nlu.normalize.money import parse_money
 from nlu.normalize.numbers import CN_DIGITS, Number, is_approximate, number_ex, parse_number, strip_approx
 from nlu.normalize.phone import parse_phone
-from nlu.normalize.text import canonical_text
+from nlu.normalize.text import bare_text, canonical_text
 
 __all__ = ["CN_DIGITS", "COUNT_UNITS", "DIALECT", "LENGTH_UNITS", "PER_TIME", "SLOT_TYPES", "SPRING_FESTIVAL",
-           "VOLUME_UNITS", "Number", "Value", "canonical_text", "enum_entries", "is_approximate", "normalize",
-           "number_ex", "parse_datetime", "parse_enum", "parse_measure", "parse_money", "parse_number", "parse_phone",
-           "parse_quantity", "strip_approx", "to_mandarin", "unit_aliases", "unit_family"]
+           "VOLUME_UNITS", "Number", "Value", "bare_text", "canonical_text", "enum_entries", "is_approximate",
+           "normalize", "number_ex", "parse_datetime", "parse_enum", "parse_measure", "parse_money", "parse_number",
+           "parse_phone", "parse_quantity", "strip_approx", "to_mandarin", "unit_aliases", "unit_family"]
 
 Value = int | float | str | dict
 SLOT_TYPES = ("enum", "number", "quantity", "money", "datetime", "phone", "text")

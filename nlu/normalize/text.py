@@ -34,6 +34,14 @@ def canonical_text(text: str) -> str:
 
 
 EDGE = " \t\r\n,.!?;:，。！？；：、~～…\"'“”‘’()（）[]【】<>《》"
+_EDGE_DROP = str.maketrans("", "", EDGE)
+
+
+def bare_text(text: str) -> str:
+    """`canonical_text` without punctuation or spaces: what the character n-gram models read."""
+    return canonical_text(text).translate(_EDGE_DROP)
+
+
 _PARTICLES = ("就可以了", "就可以", "就行了", "就行", "就好了", "就好", "就够了", "够了", "可以", "吧", "啊", "呀",
               "嘛", "哈", "哦", "噢", "呢", "噻", "嘞", "咯", "啰", "啦", "了", "的", "哟", "喔", "嘅", "喇", "咧",
               "哇")

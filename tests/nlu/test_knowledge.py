@@ -8,6 +8,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from nlu import knowledge
 from nlu.knowledge import Entry, KnowledgeError, KnowledgeIndex
+from nlu.normalize import bare_text
 
 HEADER = "问题,问法,回答,之后\n"
 
@@ -84,7 +85,7 @@ def test_a_word_the_caller_shares_with_an_entry_makes_it_the_best(index, text):
 def test_an_utterances_characters_are_weighed_as_scikit_learn_would(text):
     characters = knowledge.Characters(ENTRIES)
     vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True,
-                                 vocabulary=characters.vocabulary, preprocessor=knowledge._characters)
+                                 vocabulary=characters.vocabulary, preprocessor=bare_text)
     vectorizer.idf_ = characters.idf
     expected = (characters.documents @ vectorizer.transform([text]).T).toarray().ravel()
     assert np.allclose(characters.similarity(text), expected)
