@@ -64,6 +64,11 @@ def test_model_is_loaded_once_per_process(tiny_whisper):
     assert WhisperEngine(tiny_whisper).model is WhisperEngine(tiny_whisper).model
 
 
+def test_decodes_run_side_by_side_on_a_replica_per_core(tiny_whisper):
+    assert WhisperEngine(tiny_whisper).model.model.num_workers == asr.cores() >= 1
+    assert WhisperEngine(tiny_whisper, replicas=1).model.model.num_workers == 1
+
+
 def test_tiny_whisper_transcribes_speech_with_progress(tiny_whisper, speech_16k):
     shares = []
     transcript = WhisperEngine(tiny_whisper, beam_size=1).transcribe(
