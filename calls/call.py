@@ -4,7 +4,6 @@ turns queue (`TurnQueue`) and the pool its CPU work runs in (plain Python and as
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from typing import Any, Protocol
 
 from calls.dialogue import Nlu
 from calls.turns import TurnRecord
-from voice.asr import AsrEngine
+from voice.asr import AsrEngine, cores
 from voice.correction import LexiconCorrector, vocabulary
 from voice.telephone import LineFormat
 from voice.tts import TtsCache, TtsEngine
@@ -35,10 +34,10 @@ class CallSink(Protocol):
 
 
 def shared_pool() -> ThreadPoolExecutor:
-    """The process-wide pool for the calls' CPU work (one thread per core, at least two)."""
+    """The process-wide pool for the calls' CPU work (one thread per core this process may run on, at least two)."""
     global _POOL
     if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="call")
+        _POOL = ThreadPoolExecutor(max_workers=max(2, cores()), thread_name_prefix="call")
     return _POOL
 
 
