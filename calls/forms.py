@@ -14,6 +14,7 @@ from calls.grading import GradingRules
 from calls.models import OUTCOME_TONES, ConversationTest, CrmWebhook, Customer
 from nlu import knowledge
 from nlu.models import KnowledgeAfter, KnowledgeEntry
+from salesstudio.forms import FilePicker
 
 LISTS = ("interest_intents", "yes_intents", "refusal_intents", "deal_outcomes")
 NUMBERS = ("a_min_interest", "b_max_refusals", "c_min_refusals", "c_max_user_turns", "c_max_seconds")
@@ -81,8 +82,8 @@ class WebhookForm(forms.ModelForm):
 
 
 class CustomerImportForm(forms.Form):
-    file = forms.FileField(label=_("Customer list (CSV or Excel .xlsx)"), widget=forms.ClearableFileInput(
-        attrs={"accept": ".csv,.tsv,.txt,.xlsx", "class": "form-control"}))
+    file = forms.FileField(label=_("Customer list (CSV or Excel .xlsx)"), widget=FilePicker(
+        attrs={"accept": ".csv,.tsv,.txt,.xlsx"}))
 
 
 class CustomerForm(forms.ModelForm):
@@ -246,8 +247,8 @@ class KnowledgeEntryForm(forms.Form):
 
 
 class KnowledgeImportForm(forms.Form):
-    file = forms.FileField(label=_("Knowledge base (CSV)"), widget=forms.ClearableFileInput(
-        attrs={"accept": ".csv,.tsv,.txt", "class": "form-control"}))
+    file = forms.FileField(label=_("Knowledge base (CSV)"), widget=FilePicker(
+        attrs={"accept": ".csv,.tsv,.txt"}))
 
 
 class KnowledgeThresholdForm(forms.Form):

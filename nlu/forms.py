@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from nlu import jsonguard
 from nlu.jsonguard import UnsafeJson
 from nlu.models import Intent, Slot, SlotType
+from salesstudio.forms import FilePicker
 
 TARGET_CHOICES = [("query", "query"), ("key", "key"), ("value", "value"), ("dense", "dense")]
 
@@ -134,8 +135,8 @@ class ExampleForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV or JSONL file"), widget=forms.ClearableFileInput(
-        attrs={"class": "form-control", "accept": ".csv,.tsv,.jsonl,.json"}))
+    file = forms.FileField(label=_("CSV or JSONL file"), widget=FilePicker(
+        attrs={"accept": ".csv,.tsv,.jsonl,.json"}))
 
 
 class TrainingForm(forms.Form):

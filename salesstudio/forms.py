@@ -24,6 +24,22 @@ class Styled:
             widget.attrs.setdefault("class", css)
 
 
+class FilePicker(forms.FileInput):
+    """A file field whose button and "no file chosen" are the page's words, in the page's language (a browser's own
+    file input says "Choose File" on a Chinese page when the browser speaks English); `multiple` takes several."""
+
+    template_name = "salesstudio/widgets/file_picker.html"
+
+    def __init__(self, attrs: dict | None = None, *, multiple: bool = False) -> None:
+        self.allow_multiple_selected = multiple
+        super().__init__(attrs)
+
+    def get_context(self, name: str, value: object, attrs: dict | None) -> dict:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["class"] = "file-picker-input"  # shown as the label beside it (static/css/app.css)
+        return context
+
+
 class LoginForm(Styled, AuthenticationForm):
     pass
 
@@ -61,7 +77,7 @@ class RoleForm(Styled, forms.Form):
 
 
 class BundleUploadForm(Styled, forms.Form):
-    file = forms.FileField(label=_("Bot file (.json)"))
+    file = forms.FileField(label=_("Bot file (.json)"), widget=FilePicker(attrs={"accept": ".json,application/json"}))
 
 
 class SignUpForm(Styled, forms.Form):

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # its widget templates, for FORM_RENDERER
     "channels",
     "axes",
     "django_htmx",
@@ -94,6 +95,8 @@ TEMPLATES = [
         },
     }
 ]
+# Widgets render with the templates above, so a widget of the product's own (salesstudio.forms.FilePicker) is found.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
 DATABASES = {

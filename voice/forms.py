@@ -11,6 +11,7 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.translation import gettext_lazy as _
 
 from nlu.forms import json_field
+from salesstudio.forms import FilePicker
 
 ACCEPT = "audio/*,.wav,.mp3,.m4a,.ogg,.oga,.opus,.flac,.webm"
 
@@ -50,10 +51,6 @@ class LimitedUploadHandler(FileUploadHandler):
         return None
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
 class MultipleFileField(forms.FileField):
     """Every file of a multiple input, unchecked: each one is judged on its own by the upload service."""
 
@@ -66,7 +63,7 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     files = MultipleFileField(
-        label=_("Audio files"), widget=MultipleFileInput(attrs={"accept": ACCEPT, "class": "form-control"}),
+        label=_("Audio files"), widget=FilePicker(attrs={"accept": ACCEPT}, multiple=True),
         help_text=_("WAV, MP3, M4A, OGG, FLAC or WebM; several at once. Stereo call recordings: agent left, customer right."),
         error_messages={"required": _("Choose one or more audio files.")},
     )

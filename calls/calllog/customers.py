@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -88,6 +88,15 @@ def search_customers(workspace: Workspace, q: str = "") -> QuerySet[Customer]:
         customers = customers.filter(Q(name__icontains=q) | Q(company__icontains=q)
                                      | (Q(phone__contains=phone) if phone else Q(pk__in=[])))
     return customers
+
+
+def with_calls(customers: QuerySet[Customer], grade: str = "") -> QuerySet[Customer]:
+    """`customers` with their `call_count`, `last_call_at` and `last_grade` (the grade of their latest graded call);
+    only those whose latest grade is `grade` when one is given."""
+    graded = Call.objects.filter(customer=OuterRef("pk")).exclude(grade="").order_by("-started_at", "-id")
+    customers = customers.annotate(call_count=Count("calls"), last_call_at=Max("calls__started_at"),
+                                   last_grade=Subquery(graded.values("grade")[:1]))
+    return customers.filter(last_grade=grade) if grade else customers
 
 
 def find_customer(workspace: Workspace, *, customer_id: object = None, phone: object = None) -> Customer | None:

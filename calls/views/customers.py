@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from calls.calllog import customers as services
 from calls.forms import CustomerForm, CustomerImportForm
+from calls.grading import GRADES
 from calls.models import Customer
 from flows.models import FlowVersion
 from salesstudio.permissions import workspace_view
@@ -29,8 +30,12 @@ def customers(request: HttpRequest) -> HttpResponse:
         _import(request, form)
         return redirect("customers:customers", ws=request.workspace.slug)
     q = request.GET.get("q", "")
-    page = Paginator(services.search_customers(request.workspace, q), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "calls/customers.html", {"page": page, "q": q, "form": form})
+    grade = request.GET.get("grade", "")
+    grade = grade if grade in GRADES else ""
+    found = services.with_calls(services.search_customers(request.workspace, q), grade)
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "calls/customers.html",
+                  {"page": page, "q": q, "grade": grade, "grades": GRADES, "form": form})
 
 
 def _import(request: HttpRequest, form: CustomerImportForm) -> None:

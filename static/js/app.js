@@ -63,6 +63,20 @@
     if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(input.value).then(done, fallback);
     else fallback();
   });
+  // A file picker (salesstudio.forms.FilePicker) names the chosen files beside its button, in the page's words.
+  function showFileNames(input) {
+    var names = input.parentElement.querySelector("[data-file-names]");
+    var chosen = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
+    names.textContent = chosen.length ? chosen.join("、") : names.dataset.none;
+    names.title = chosen.join("\n");
+    names.classList.toggle("text-body-secondary", !chosen.length);
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.classList && e.target.classList.contains("file-picker-input")) showFileNames(e.target);
+  });
+  document.addEventListener("reset", function (e) {
+    setTimeout(function () { e.target.querySelectorAll(".file-picker-input").forEach(showFileNames); });
+  });
   document.addEventListener("DOMContentLoaded", function () { showToasts(document); });
   // Server code sends `trigger_client_event(response, "toast", {"text": ..., "level": ...})`.
   document.body.addEventListener("toast", function (e) { addToast(e.detail.text, e.detail.level); });

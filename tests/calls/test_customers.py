@@ -4,15 +4,17 @@ export, search, editing, and the pages' permissions."""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 
 import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from calls.calllog import customers as services
-from calls.models import Customer
+from calls.models import Call, Customer
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +77,26 @@ def test_search_finds_by_name_company_or_phone_as_typed(team):
     names = lambda q: sorted(c.name for c in services.search_customers(team["workspace"], q))  # noqa: E731
     assert names("李") == ["李经理"] and names("华东") == ["李经理"] and names("139 0000") == ["赵工"]
     assert names("") == ["李经理", "赵工"]
+
+
+def test_the_list_shows_each_customers_calls_and_latest_grade_and_filters_by_it(client, team):
+    from tests import factories
+
+    services.do_import_customers(team["workspace"], LIST.encode(), "a.csv")
+    li, zhao = Customer.objects.get(name="李经理"), Customer.objects.get(name="赵工")
+    bot = factories.make_bot(team["workspace"])
+    now = timezone.now()
+    for minutes, grade in ((30, "A"), (20, "C"), (10, "")):  # the call still open has no grade yet
+        Call.objects.create(bot=bot, customer=li, started_at=now - datetime.timedelta(minutes=minutes), grade=grade)
+    listed = {c.name: (c.call_count, c.last_grade) for c in services.with_calls(team["workspace"].customers.all())}
+    assert listed == {"李经理": (3, "C"), "赵工": (0, None)}
+    assert [c.name for c in services.with_calls(team["workspace"].customers.all(), "C")] == ["李经理"]
+    assert not services.with_calls(team["workspace"].customers.all(), "A").exists()
+    client.force_login(team["viewer"])
+    url = reverse("customers:customers", kwargs={"ws": team["workspace"].slug})
+    page = client.get(url, {"grade": "C"}).content.decode()
+    assert "李经理" in page and zhao.phone not in page
+    assert "赵工" in client.get(url, {"grade": "<script>"}).content.decode()  # an unknown grade filters nothing
 
 
 def test_the_pages_import_edit_and_forget(client, team):

@@ -19,7 +19,11 @@ def test_import_a_list_then_call_as_a_customer_who_is_named_and_remembered(serve
     upload.write_text(LIST, encoding="utf-8")
     open_tester(page, server, demo_bot)  # logs in
     page.goto(f"{server.url}/w/{demo_bot.workspace.slug}/customers/")
-    page.locator("[data-testid=customer-import] input[type=file]").set_input_files(str(upload))
+    picker = page.locator("[data-testid=customer-import] [data-file-picker]")
+    assert picker.locator("label").inner_text().strip() == "选择文件"  # the page's words, not the browser's
+    assert picker.locator("[data-file-names]").inner_text() == "未选择文件"
+    picker.locator("input[type=file]").set_input_files(str(upload))
+    assert picker.locator("[data-file-names]").inner_text() == "客户名单.csv"
     page.get_by_test_id("customer-import-submit").click()
     page.wait_for_selector("[data-testid=customer-row]")
     alerts = page.locator(".alert, .toast").all_inner_texts()
