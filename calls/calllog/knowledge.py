@@ -62,6 +62,16 @@ def try_question(bot: Bot, text: str) -> knowledge.Match | None:
     return knowledge.cached_index(schema, bot_understanding(bot).texts).match(text.strip()[:500])
 
 
+def nearest_questions(bot: Bot, texts: list[str]) -> dict[str, str]:
+    """{text: the question of the entry nearest to it}, as a live call would rank the entries (what nothing answered
+    is offered to that entry first as a new way of asking it); empty without entries."""
+    schema = bot_schema(bot).get("knowledge")
+    if not schema or not texts:
+        return {}
+    index = knowledge.cached_index(schema, bot_understanding(bot).texts)
+    return {text: index.match(text[:500]).question for text in texts}
+
+
 def do_set_threshold(bot: Bot, value: float) -> None:
     KnowledgeSettings.objects.update_or_create(bot=bot, defaults={"threshold": value})
 

@@ -49,10 +49,14 @@ def knowledge(request: HttpRequest, bot: Bot) -> HttpResponse:
     entries = list(bot.knowledge.order_by("id"))
     hits = services.hits(bot)
     most = max(hits.values(), default=0)
+    unanswered = services.unanswered(bot)
+    nearest = services.nearest_questions(bot, [item["text"] for item in unanswered]) if entries else {}
+    for item in unanswered:
+        item["nearest"] = nearest.get(item["text"], "")
     rows = [(entry, hits.get(entry.question, 0), round(100 * hits.get(entry.question, 0) / most) if most else 0)
             for entry in entries]
     return render(request, "calls/knowledge.html", {
-        "bot": bot, "form": form, "rows": rows, "unanswered": services.unanswered(bot), "days": services.WINDOW_DAYS,
+        "bot": bot, "form": form, "rows": rows, "unanswered": unanswered, "days": services.WINDOW_DAYS,
         "import_form": KnowledgeImportForm(), "default_threshold": DEFAULT_THRESHOLD,
         "threshold_form": KnowledgeThresholdForm(initial={"threshold": knowledge_threshold(bot)}),
         "entries": entries, "editor": role_allows(request.membership.role, "edit"),

@@ -103,6 +103,21 @@ def test_hits_count_answers_and_unanswered_lists_what_nothing_understood(bot):
     assert (row["text"], row["n"]) == ("你们卖手机吗", 2)
 
 
+def test_what_nothing_answered_is_offered_to_its_nearest_entry_first(client, team, bot):
+    client.force_login(team["editor"])
+    for question, phrasing, answer in (("怎么付款", "能不能分期付", "支持对公转账，首付三成。"),
+                                       ("质保多久", "保修几年", "整机质保一年，电机两年。")):
+        client.post(url(bot, "knowledge"), {"question": question, "phrasings": phrasing, "answers": answer,
+                                            "after": "return"})
+    version = get_flow(bot).versions.create(number=1, graph={}, program={}, checksum="-")
+    call = open_call(bot=bot, flow_version=version)
+    record_turn(call, TurnRecord(index=0, event="user", user_text="泵坏了你们管不管修", no_match=True))
+    page = client.get(url(bot, "knowledge")).content.decode()
+    warranty, payment = (KnowledgeEntry.objects.get(bot=bot, question=q) for q in ("质保多久", "怎么付款"))
+    assert f'<option value="{warranty.pk}" selected>质保多久</option>' in page
+    assert f'<option value="{payment.pk}">怎么付款</option>' in page
+
+
 def test_the_page_adds_edits_teaches_a_phrasing_and_deletes(client, team, bot):
     client.force_login(team["editor"])
     page = url(bot, "knowledge")
