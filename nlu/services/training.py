@@ -186,5 +186,5 @@ def do_fail_orphaned_runs(worker: str = "") -> int:
     running = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING)
     mine = running.filter(worker=worker) if worker else running.none()
     n = mine.update(status=TrainingRun.Status.FAILED, finished_at=timezone.now(),
-                    error=_("The worker %(worker)s restarted while this run was training.") % {"worker": worker})
+                    error=_("The training stopped unexpectedly (its worker was restarted). Start it again."))
     return n + Training.sweep()

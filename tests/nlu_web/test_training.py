@@ -120,7 +120,7 @@ def test_a_restarted_worker_fails_the_runs_it_left_running(trained_bot):
     run = TrainingRun.objects.create(bot=trained_bot, status="running", worker="celery@a",
                                      heartbeat_at=timezone.now())
     services.do_fail_orphaned_runs("celery@a")
-    assert fresh(run).status == "failed" and "celery@a" in run.error
+    assert fresh(run).status == "failed" and "worker was restarted" in run.error  # no process name for a manager
 
 
 def test_a_silent_worker_s_run_is_failed_when_any_worker_comes_up(trained_bot):
@@ -177,7 +177,7 @@ def test_a_worker_coming_back_fails_the_run_it_was_training(trained_bot, transac
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    assert "celery@nluweb-dead" in run.error
+    assert "worker was restarted" in run.error
 
 
 def test_the_page_warns_about_the_data_and_links_to_the_examples(client, team, trained_bot):
