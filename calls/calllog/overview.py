@@ -79,6 +79,10 @@ def _attention(bot: Bot, flow: dict) -> list[Attention]:
         found.append(Attention(_("The last conversation-test run had %(n)s failing or stale test(s).")
                                % {"n": run.failed + run.stale}, reverse("calls:tests", kwargs={"ws": ws, "bot": slug}),
                                "danger"))
+    training = bot.training_runs.order_by("-created_at", "-id").first()
+    if training is not None and training.status == TrainingRun.Status.FAILED:
+        found.append(Attention(_("The last training run failed: %(error)s") % {"error": training.error[:160]},
+                               reverse("nlu:training", kwargs={"ws": ws, "bot": slug}), "danger"))
     intents_url = reverse("nlu:intents", kwargs={"ws": ws, "bot": slug})
     found += [Attention(w.message, intents_url) for w in data_warnings(bot)]
     unanswered = knowledge.unanswered(bot, days=DAYS)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from calls.calllog.bulk import simulate_calls
 from calls.models import TestRun
 from flows import services as flow_services
+from nlu.models import TrainingRun
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,16 @@ def test_a_new_bot_says_its_flow_is_not_published(client, team):
     html = page(client, team["viewer"], bot)
     assert "Not published" in html and "The flow is not published yet: calls cannot start." in html
     assert "No trained model yet" in html
+
+
+def test_a_failed_training_run_needs_attention_until_a_later_one(client, team):
+    bot = factories.make_bot(team["workspace"])
+    TrainingRun.objects.create(bot=bot, status="failed", error="Training needs at least two intents.")
+    html = page(client, team["viewer"], bot)
+    assert "The last training run failed: Training needs at least two intents." in html
+    assert f'href="/w/{bot.workspace.slug}/bots/{bot.slug}/nlu/training/"' in html
+    TrainingRun.objects.create(bot=bot, status="queued")
+    assert "The last training run failed" not in page(client, team["viewer"], bot)
 
 
 def test_the_demo_shows_its_version_its_week_and_what_needs_attention(client, team, demo_bot):
