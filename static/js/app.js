@@ -66,6 +66,7 @@
   // A file picker (salesstudio.forms.FilePicker) names the chosen files beside its button, in the page's words.
   function showFileNames(input) {
     var names = input.parentElement.querySelector("[data-file-names]");
+    if (!names) return;  // a picker that sends its form at once names nothing
     var chosen = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
     names.textContent = chosen.length ? chosen.join("、") : names.dataset.none;
     names.title = chosen.join("\n");
@@ -73,6 +74,18 @@
   }
   document.addEventListener("change", function (e) {
     if (e.target.classList && e.target.classList.contains("file-picker-input")) showFileNames(e.target);
+  });
+  // Files dropped on a picker are chosen, as a browser's own file input takes them.
+  document.addEventListener("dragover", function (e) {
+    if (e.target.closest && e.target.closest("[data-file-picker]")) e.preventDefault();
+  });
+  document.addEventListener("drop", function (e) {
+    var picker = e.target.closest && e.target.closest("[data-file-picker]");
+    if (!picker || !e.dataTransfer.files.length) return;
+    e.preventDefault();
+    var input = picker.querySelector(".file-picker-input");
+    input.files = e.dataTransfer.files;
+    input.dispatchEvent(new Event("change", {bubbles: true}));
   });
   document.addEventListener("reset", function (e) {
     setTimeout(function () { e.target.querySelectorAll(".file-picker-input").forEach(showFileNames); });

@@ -22,6 +22,10 @@ def test_import_a_list_then_call_as_a_customer_who_is_named_and_remembered(serve
     picker = page.locator("[data-testid=customer-import] [data-file-picker]")
     assert picker.locator("label").inner_text().strip() == "选择文件"  # the page's words, not the browser's
     assert picker.locator("[data-file-names]").inner_text() == "未选择文件"
+    dropped = page.evaluate_handle("() => { const d = new DataTransfer(); "
+                                   "d.items.add(new File(['x'], '拖进来的.csv')); return d; }")
+    picker.dispatch_event("drop", {"dataTransfer": dropped})  # files dropped on the picker are chosen
+    assert picker.locator("[data-file-names]").inner_text() == "拖进来的.csv"
     picker.locator("input[type=file]").set_input_files(str(upload))
     assert picker.locator("[data-file-names]").inner_text() == "客户名单.csv"
     page.get_by_test_id("customer-import-submit").click()
