@@ -3,9 +3,10 @@
 Prints one JSON object. Parts (select with --only, repeatable): demo (the demo bot trained through the product path
 from its examples, its composed understanding scored on bench/data/demo_unseen.jsonl — customer utterances written
 apart from the training examples, never trained on — beside a TF-IDF + logistic regression baseline), smp2017
-(intent, train → dev), cais (intent + slots,
-train → dev), crosswoz (dialogue state tracking: train on the first 400 dialogues of dst_val.jsonl, track the next
-100), latency (quantized runtime vs the unquantized peft model, one thread), memory (a process serving 20 bots).
+(intent, train → dev) and cais (intent + slots, train → dev), each scored as a bot built from the dataset answers
+(the composed understanding) and as the model alone (`--reuse` scores the versions a previous run left), crosswoz
+(dialogue state tracking: train on the first 400 dialogues of dst_val.jsonl, track the next 100), latency
+(quantized runtime vs the unquantized peft model, one thread), memory (a process serving 20 bots).
 Data: SMP2017-ECDT task 1, CAIS (Liu et al. 2019), CrossWOZ (Zhu et al. 2020), see ../shared/data/README.md.
 
     nice .venv/bin/python bench/nlu.py --only smp2017
@@ -65,29 +66,40 @@ def to_example(row: dict) -> dict:
 
 
 def run_dataset(name: str, args, base: Path) -> dict:
-    """Train on train.jsonl (early stopping on a held-out 10% of it), evaluate the shipped runtime on dev.jsonl."""
+    """Train on train.jsonl (early stopping on a held-out 10% of it), evaluate on dev.jsonl what a bot built from
+    the dataset answers with (the composed understanding: the training rows as its examples, free-text slots as an
+    import makes them, the trained model) and the model alone."""
+    from nlu.understanding import Understanding
+
     folder = args.data / "intent" / name
     train_rows = [to_example(r) for r in read_jsonl(folder / "train.jsonl", args.limit)]
     dev_rows = [to_example(r) for r in read_jsonl(folder / "dev.jsonl", args.limit)]
+    slots = {s["slot"]: {"name": s["slot"], "type": "text"} for r in train_rows for s in r["spans"]}
     out = args.work / f"version-{name}"
-    shutil.rmtree(out, ignore_errors=True)
-    config = TrainConfig(epochs=args.epochs, validation_fraction=0.1, progress_interval_s=30, threads=args.threads)
-    started = time.monotonic()
-    result = train(train_rows, base, out, config, progress=lambda e: log(name, json.dumps(e)))
-    wall = time.monotonic() - started
+    figures: dict = {"train": len(train_rows), "dev": len(dev_rows), "version": str(out)}
+    if not args.reuse:
+        shutil.rmtree(out, ignore_errors=True)
+        config = TrainConfig(epochs=args.epochs, validation_fraction=0.1, progress_interval_s=30, threads=args.threads)
+        started = time.monotonic()
+        result = train(train_rows, base, out, config, progress=lambda e: log(name, json.dumps(e)),
+                       compose=lambda runtime, rows: Understanding(slots, rows, runtime))
+        figures |= {"train_wall_s": time.monotonic() - started, "epochs_run": len(result.history["intent"]),
+                    "quantized_agreement": result.metrics.get("quantized_agreement")}
     runtime = NluRuntime(out)
-    predictions = []
-    for s in range(0, len(dev_rows), 64):
-        chunk = dev_rows[s:s + 64]
-        predictions += runtime.predict_many([r["text"] for r in chunk])
-    report = intent_report([r["intent"] for r in dev_rows], [p["intent"] for p in predictions])
-    figures = {"dev_accuracy": report["accuracy"], "dev_macro_f1": report["macro_f1"], "train_wall_s": wall,
-               "train": len(train_rows), "dev": len(dev_rows), "epochs_run": len(result.history["intent"]),
-               "quantized_agreement": result.metrics.get("quantized_agreement"), "version": str(out)}
-    if any(r["spans"] for r in train_rows):
-        gold = [[{"slot": s["slot"], "value": s["value"]} for s in r["spans"]] for r in dev_rows]
-        figures["dev_slots"] = {k: v for k, v in slot_report(gold, [p["spans"] for p in predictions]).items()
-                                if k != "per_slot"}
+    started = time.monotonic()
+    composed = Understanding(slots, train_rows, runtime)
+    figures["composed_build_s"] = time.monotonic() - started
+    texts = [r["text"] for r in dev_rows]
+    gold = [[{"slot": s["slot"], "value": s["value"]} for s in r["spans"]] for r in dev_rows]
+    for part, predictor in (("composed", composed), ("model_alone", runtime)):
+        predictions = []
+        for s in range(0, len(texts), 64):
+            predictions += predictor.predict_many(texts[s:s + 64])
+        report = intent_report([r["intent"] for r in dev_rows], [p["intent"] for p in predictions])
+        figures[part] = {"dev_accuracy": report["accuracy"], "dev_macro_f1": report["macro_f1"]}
+        if slots:
+            figures[part]["dev_slots"] = {k: v for k, v in slot_report(gold, [p["spans"] for p in predictions]).items()
+                                          if k != "per_slot"}
     log(name, json.dumps(figures, ensure_ascii=False))
     return figures
 
@@ -294,6 +306,8 @@ def main() -> None:
     parser.add_argument("--base", default=os.environ.get("NLU_BASE_MODEL"), help="base model folder")
     parser.add_argument("--version", type=Path, help="existing version folder for latency/memory")
     parser.add_argument("--demo-version", type=Path, help="score this trained demo version instead of training one")
+    parser.add_argument("--reuse", action="store_true",
+                        help="score the smp2017/cais versions already in --work instead of training them")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for training (2 threads on a shared 2-core machine waste CPU spinning)")
