@@ -95,6 +95,16 @@ def test_the_page_saves_an_http_webhook_refuses_other_schemes_and_logs(client, t
     assert client.post(url, {"url": "https://evil.example.com/", "secret": "x"}).status_code == 403
 
 
+def test_only_those_who_may_change_the_webhook_see_its_secret(client, team, demo_bot):
+    CrmWebhook.objects.create(bot=demo_bot, url="https://crm.example.com/hook", secret="s3cret-signing-key")
+    url = reverse("calls:crm", kwargs={"ws": demo_bot.workspace.slug, "bot": demo_bot.slug})
+    client.force_login(team["viewer"])
+    page = client.get(url).content.decode()
+    assert "s3cret-signing-key" not in page and 'data-testid="crm-secret-hidden"' in page
+    client.force_login(team["editor"])
+    assert "s3cret-signing-key" in client.get(url).content.decode()
+
+
 def test_simulated_calls_are_not_pushed(demo_bot):
     from calls.calllog.bulk import simulate_calls
 
