@@ -77,17 +77,20 @@ def run_dataset(name: str, args, base: Path) -> dict:
     slots = {s["slot"]: {"name": s["slot"], "type": "text"} for r in train_rows for s in r["spans"]}
     out = args.work / f"version-{name}"
     figures: dict = {"train": len(train_rows), "dev": len(dev_rows), "version": str(out)}
+
+    def compose(runtime, rows):
+        return Understanding(slots, rows, runtime)
+
     if not args.reuse:
         shutil.rmtree(out, ignore_errors=True)
         config = TrainConfig(epochs=args.epochs, validation_fraction=0.1, progress_interval_s=30, threads=args.threads)
         started = time.monotonic()
-        result = train(train_rows, base, out, config, progress=lambda e: log(name, json.dumps(e)),
-                       compose=lambda runtime, rows: Understanding(slots, rows, runtime))
+        result = train(train_rows, base, out, config, progress=lambda e: log(name, json.dumps(e)), compose=compose)
         figures |= {"train_wall_s": time.monotonic() - started, "epochs_run": len(result.history["intent"]),
                     "quantized_agreement": result.metrics.get("quantized_agreement")}
     runtime = NluRuntime(out)
     started = time.monotonic()
-    composed = Understanding(slots, train_rows, runtime)
+    composed = compose(runtime, train_rows)
     figures["composed_build_s"] = time.monotonic() - started
     texts = [r["text"] for r in dev_rows]
     gold = [[{"slot": s["slot"], "value": s["value"]} for s in r["spans"]] for r in dev_rows]

@@ -53,23 +53,24 @@ def unpublished(bot: Bot) -> bool:
     return bot_schema(bot).get("knowledge", {}) != latest.get("knowledge", {})
 
 
-def try_question(bot: Bot, text: str) -> knowledge.Match | None:
-    """What the knowledge base as it is now (not only as published) makes of `text`, as a live call would match it
-    against the bot's intent examples; None without entries."""
+def _draft_index(bot: Bot) -> knowledge.KnowledgeIndex | None:
+    """The knowledge base as it is now (not only as published), matched as a live call matches it against the bot's
+    intent examples; None without entries."""
     schema = bot_schema(bot).get("knowledge")
-    if not schema or not text.strip():
-        return None
-    return knowledge.cached_index(schema, bot_understanding(bot).texts).match(text.strip()[:500])
+    return knowledge.cached_index(schema, bot_understanding(bot).texts) if schema else None
+
+
+def try_question(bot: Bot, text: str) -> knowledge.Match | None:
+    """What the knowledge base makes of `text`; None without entries."""
+    index = _draft_index(bot) if text.strip() else None
+    return index.match(text.strip()[:500]) if index else None
 
 
 def nearest_questions(bot: Bot, texts: list[str]) -> dict[str, str]:
     """{text: the question of the entry nearest to it}, as a live call would rank the entries (what nothing answered
     is offered to that entry first as a new way of asking it); empty without entries."""
-    schema = bot_schema(bot).get("knowledge")
-    if not schema or not texts:
-        return {}
-    index = knowledge.cached_index(schema, bot_understanding(bot).texts)
-    return {text: index.match(text[:500]).question for text in texts}
+    index = _draft_index(bot) if texts else None
+    return {text: index.match(text[:500]).question for text in texts} if index else {}
 
 
 def do_set_threshold(bot: Bot, value: float) -> None:

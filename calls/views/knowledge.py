@@ -50,7 +50,7 @@ def knowledge(request: HttpRequest, bot: Bot) -> HttpResponse:
     hits = services.hits(bot)
     most = max(hits.values(), default=0)
     unanswered = services.unanswered(bot)
-    nearest = services.nearest_questions(bot, [item["text"] for item in unanswered]) if entries else {}
+    nearest = services.nearest_questions(bot, [item["text"] for item in unanswered])
     for item in unanswered:
         item["nearest"] = nearest.get(item["text"], "")
     rows = [(entry, hits.get(entry.question, 0), round(100 * hits.get(entry.question, 0) / most) if most else 0)
