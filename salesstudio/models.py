@@ -16,6 +16,15 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
+RANK = {Role.VIEWER: 0, Role.ANNOTATOR: 1, Role.EDITOR: 2, Role.OWNER: 3}
+# The least role each action needs.
+ACTIONS = {"view": Role.VIEWER, "annotate": Role.ANNOTATOR, "edit": Role.EDITOR, "manage": Role.OWNER}
+
+
+def role_allows(role: str, action: str) -> bool:
+    return RANK[Role(role)] >= RANK[ACTIONS[action]]
+
+
 class Workspace(models.Model):
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(unique=True, allow_unicode=False)
@@ -40,6 +49,19 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.workspace} ({self.role})"
+
+    # What the member may do, for templates (which cannot pass an action to `role_allows`).
+    @property
+    def can_annotate(self) -> bool:
+        return role_allows(self.role, "annotate")
+
+    @property
+    def can_edit(self) -> bool:
+        return role_allows(self.role, "edit")
+
+    @property
+    def can_manage(self) -> bool:
+        return role_allows(self.role, "manage")
 
 
 def _new_token() -> str:

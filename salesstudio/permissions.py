@@ -15,16 +15,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from salesstudio.models import Bot, Membership, Role
+from salesstudio.models import Bot, Membership, role_allows
 
-RANK = {Role.VIEWER: 0, Role.ANNOTATOR: 1, Role.EDITOR: 2, Role.OWNER: 3}
-# The least role each action needs.
-ACTIONS = {"view": Role.VIEWER, "annotate": Role.ANNOTATOR, "edit": Role.EDITOR, "manage": Role.OWNER}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
-
-def role_allows(role: str, action: str) -> bool:
-    return RANK[Role(role)] >= RANK[ACTIONS[action]]
 
 
 def check_access(user: Any, workspace_slug: str, action: str) -> Membership:

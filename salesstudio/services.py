@@ -10,8 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from salesstudio.models import Bot, Invitation, Membership, Role, Workspace
-from salesstudio.permissions import RANK
+from salesstudio.models import RANK, Bot, Invitation, Membership, Role, Workspace
 
 
 def unique_slug(model: type, base: str, **scope: object) -> str:

@@ -15,7 +15,7 @@ from calls.models import Call
 from calls.views.analytics import STAGE_LABELS
 from salesstudio.http import file_response
 from salesstudio.models import Bot
-from salesstudio.permissions import role_allows, workspace_view
+from salesstudio.permissions import workspace_view
 
 PAGE_SIZE = 50
 
@@ -25,7 +25,7 @@ PAGE_SIZE = 50
 def calls(request: HttpRequest, bot: Bot) -> HttpResponse:
     """The list; htmx swaps the `results` fragment when the filters change or a page link is followed."""
     form = CallFilterForm(bot, request.GET)
-    rows = form.calls().select_related("flow_version", "model_version")
+    rows = form.calls().select_related("flow_version", "model_version", "customer")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"bot": bot, "form": form, "page": page, "query": form.query_string(), "tab": "calls"}
     return render(request, "calls/list.html#results" if request.htmx else "calls/list.html", context)
@@ -52,8 +52,7 @@ def call(request: HttpRequest, bot: Bot, call: int) -> HttpResponse:
     context = {"bot": bot, "call": found, "turns": turns, "slot_names": slot_names,
                "stage_legend": [(stage, label) for stage, label in STAGE_LABELS.items() if stage != "total"],
                "slot_rows": [(t, [(t.slots.get(n), n in t.changed_slots) for n in slot_names]) for t in turns],
-               "grade_rule": rule_text(found.grade_rule, rules_for(bot)) if found.grade else "",
-               "can_label": role_allows(request.membership.role, "annotate")}
+               "grade_rule": rule_text(found.grade_rule, rules_for(bot)) if found.grade else ""}
     return render(request, "calls/detail.html", context)
 
 

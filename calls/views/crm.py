@@ -14,7 +14,7 @@ from calls.calllog.push import do_queue_test
 from calls.forms import WebhookForm
 from calls.models import CrmWebhook
 from salesstudio.models import Bot
-from salesstudio.permissions import role_allows, workspace_view
+from salesstudio.permissions import workspace_view
 
 LOG_SIZE = 50
 
@@ -34,5 +34,4 @@ def crm(request: HttpRequest, bot: Bot) -> HttpResponse:
         return redirect("calls:crm", ws=request.workspace.slug, bot=bot.slug)
     deliveries = bot.webhook_deliveries.select_related("call")[:LOG_SIZE]
     return render(request, "calls/crm.html", {"bot": bot, "form": form, "deliveries": deliveries,
-                                              "pending": any(d.status == "pending" for d in deliveries),
-                                              "editor": role_allows(request.membership.role, "edit")})
+                                              "pending": any(d.status == "pending" for d in deliveries)})

@@ -18,7 +18,7 @@ from calls.forms import KnowledgeEntryForm, KnowledgeImportForm, KnowledgeThresh
 from nlu.knowledge import DEFAULT_THRESHOLD
 from nlu.models import KnowledgeEntry, knowledge_threshold
 from salesstudio.models import Bot
-from salesstudio.permissions import role_allows, workspace_view
+from salesstudio.permissions import workspace_view
 
 
 def _back(request: HttpRequest, bot: Bot) -> HttpResponse:
@@ -59,7 +59,7 @@ def knowledge(request: HttpRequest, bot: Bot) -> HttpResponse:
         "bot": bot, "form": form, "rows": rows, "unanswered": unanswered, "days": services.WINDOW_DAYS,
         "import_form": KnowledgeImportForm(), "default_threshold": DEFAULT_THRESHOLD,
         "threshold_form": KnowledgeThresholdForm(initial={"threshold": knowledge_threshold(bot)}),
-        "entries": entries, "editor": role_allows(request.membership.role, "edit"),
+        "entries": entries,
         "unpublished": services.unpublished(bot), "q": request.GET.get("q", ""),
         "match": services.try_question(bot, request.GET.get("q", "")), "threshold": knowledge_threshold(bot)})
 

@@ -67,6 +67,22 @@ def test_the_call_detail_shows_turns_slots_and_latency(viewer, url, hand_calls):
     assert 'data-testid="slot-timeline"' in html and "slot-changed" in html
 
 
+def test_calls_are_named_by_when_and_whom_not_by_a_database_number(viewer, url, team, hand_calls):
+    """The list links each call by its start time beside the customer called; the detail is headed by the customer."""
+    from calls.models import Customer
+
+    a = hand_calls["a"]
+    a.customer = Customer.objects.create(workspace=team["workspace"], name="李经理", phone="13812345678")
+    a.save(update_fields=["customer"])
+    rows = viewer.get(url("calls")).content.decode().split('data-testid="call-row"')[1:]
+    row = next(r for r in rows if f'data-call="{a.pk}"' in r)
+    link = row.split('data-testid="call-link">')[1].split("<")[0]
+    assert link == a.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S") and "<td>李经理</td>" in row
+    assert all(r.split("<td", 2)[1].count('data-testid="call-link"') == 1 for r in rows)  # the first cell
+    heading = viewer.get(url("call", call=a.pk)).content.decode().split("<h1")[1].split("</h1>")[0]
+    assert "Call record · 李经理" in heading and f"Call {a.pk}" not in heading
+
+
 def test_the_dashboard_shows_the_filtered_figures(viewer, url, hand_calls):
     response = viewer.get(f"{url('dashboard')}?version=1")
     data = response.context["data"]
