@@ -68,11 +68,12 @@ class SimulatedCall:
     seconds: list[float]  # when each turn happened, from the start of the call
 
 
-def simulate_call(program: dict, phrases: CustomerPhrases, seed: int) -> SimulatedCall:
-    """Run one call against `program` (a compiled flow) until it ends; the same seed gives the same call."""
+def simulate_call(program: dict, phrases: CustomerPhrases, seed: int, variables: dict | None = None) -> SimulatedCall:
+    """Run one call against `program` (a compiled flow) until it ends; the same seed gives the same call.
+    `variables`: the called customer's, which the scripts say."""
     rng = random.Random(seed)
     customer = _Customer(program, phrases, rng)
-    dialogue = Dialogue(program, seed=seed)
+    dialogue = Dialogue(program, seed=seed, variables=variables)
     records = [dialogue.start().record]
     records[0].latency_ms = _latency(rng, "start")
     seconds, clock = [0.0], 0.0

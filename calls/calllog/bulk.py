@@ -12,26 +12,28 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.calllog import turn_row
+from calls.calllog.customers import customer_variables
 from calls.calllog.grades import rules_for
 from calls.calllog.latency import add_latency, latency_counts
 from calls.grading import CallFacts, GradingRules, grade
-from calls.models import DISCONNECTED_OUTCOME, Call, CallNode, Channel, Turn
+from calls.models import DISCONNECTED_OUTCOME, Call, CallNode, Channel, Customer, Turn
 from calls.simulator import CustomerPhrases, SimulatedCall, simulate_call
 from calls.turns import node_counts
 from flows.models import FlowVersion
 from nlu.services import active_version, export_examples
 
 
-def log_calls(bot, flow_version, calls: Iterable[tuple[SimulatedCall, datetime.datetime]], *, model_version=None,
-              channel: str = Channel.SIMULATED) -> int:
-    """Write (call, started_at) pairs in one transaction; returns how many calls were written."""
-    pairs = list(calls)
+def log_calls(bot, flow_version, calls: Iterable[tuple[SimulatedCall, datetime.datetime, Customer | None]], *,
+              model_version=None, channel: str = Channel.SIMULATED) -> int:
+    """Write (call, started_at, customer called or None) triples in one transaction; returns how many calls were
+    written."""
+    triples = list(calls)
     with transaction.atomic():
         rules = rules_for(bot)
-        rows = Call.objects.bulk_create([_call_row(bot, flow_version, model_version, channel, simulated, started, rules)
-                                         for simulated, started in pairs])
+        rows = Call.objects.bulk_create([_call_row(bot, flow_version, model_version, channel, simulated, started, rules,
+                                                   customer) for simulated, started, customer in triples])
         turns, nodes, latency = [], [], Counter()
-        for row, (simulated, started) in zip(rows, pairs, strict=True):
+        for row, (simulated, started, _) in zip(rows, triples, strict=True):
             turns += [turn_row(row, record, started + datetime.timedelta(seconds=second))
                       for record, second in zip(simulated.records, simulated.seconds, strict=True)]
             nodes += _node_rows(row, simulated)
@@ -43,11 +45,12 @@ def log_calls(bot, flow_version, calls: Iterable[tuple[SimulatedCall, datetime.d
 
 
 def _call_row(bot, flow_version, model_version, channel: str, simulated: SimulatedCall,
-              started: datetime.datetime, rules: GradingRules) -> Call:
+              started: datetime.datetime, rules: GradingRules, customer: Customer | None) -> Call:
     records, last = simulated.records, simulated.records[-1]
     totals = [r.latency_ms["total"] for r in records if r.latency_ms.get("total") is not None]
     return Call(
         bot=bot, flow_version=flow_version, model_version=model_version, channel=channel, mode=Call.Mode.VOICE,
+        customer=customer,
         seed=simulated.seed, started_at=started, ended_at=started + datetime.timedelta(seconds=simulated.seconds[-1]),
         outcome=last.outcome if last.ended else DISCONNECTED_OUTCOME, end_node=last.end_node,
         completed=last.completed, turn_count=len(records),
@@ -75,10 +78,11 @@ def _node_rows(call: Call, simulated: SimulatedCall) -> list[CallNode]:
 
 
 def simulate_calls(bot, count: int, *, version: int | None = None, days: int = 14, seed: int = 0,
-                   batch: int = 1000) -> int:
+                   batch: int = 1000, customers: list[Customer] | tuple = ()) -> int:
     """Simulate `count` calls of the bot's flow version `version` (default: the latest) with the synthetic customer
     speaking the bot's training examples, started at random times over the last `days` days, and log them as
-    "simulated" with the active model version. Raises ValueError when the bot has no such published version."""
+    "simulated" with the active model version. With `customers`, each call is to one of them (at random), whose
+    variables the scripts say. Raises ValueError when the bot has no such published version."""
     flow_version = FlowVersion.objects.filter(flow__bot=bot, **({"number": version} if version else {})).first()
     if flow_version is None:
         raise ValueError(f"{bot.slug} has no published flow version {version or ''}".strip())
@@ -89,7 +93,9 @@ def simulate_calls(bot, count: int, *, version: int | None = None, days: int = 1
     written = 0
     while written < count:
         size = min(batch, count - written)
-        pairs = [(simulate_call(flow_version.program, book, rng.getrandbits(32)),
-                  now - datetime.timedelta(seconds=rng.uniform(0, days * 86400))) for _ in range(size)]
-        written += log_calls(bot, flow_version, pairs, model_version=model_version)
+        called = [rng.choice(customers) if customers else None for _ in range(size)]
+        triples = [(simulate_call(flow_version.program, book, rng.getrandbits(32),
+                                  customer_variables(customer) if customer else None),
+                    now - datetime.timedelta(seconds=rng.uniform(0, days * 86400)), customer) for customer in called]
+        written += log_calls(bot, flow_version, triples, model_version=model_version)
     return written

@@ -34,7 +34,7 @@ def test_the_bulk_path_writes_what_the_live_call_log_writes(demo_bot):
         live = open_call(bot=demo_bot, flow_version=version, channel="simulated")
         for record in simulated.records:
             record_turn(live, record)
-        log_calls(demo_bot, version, [(simulated, timezone.now())])
+        log_calls(demo_bot, version, [(simulated, timezone.now(), None)])
         bulk = demo_bot.calls.latest("id")
         assert _rows(bulk) == _rows(live), f"seed {seed}"
 
@@ -67,6 +67,10 @@ def test_bootstrap_demo_seeds_the_demo_workspace_bot_and_calls_once(db, settings
     assert list(Workspace.objects.values_list("name", flat=True)) == ["演示团队"]
     assert bot.workspace.bots.count() == 1
     assert sorted(bot.workspace.customers.values_list("name", flat=True)) == ["李经理", "王总", "赵工"]  # once
+    # the seeded calls are to the demo customers: their pages and the customer list are not empty on first start
+    assert all(customer.calls.exists() for customer in bot.workspace.customers.all())
+    called = bot.calls.exclude(customer=None).select_related("customer").first()
+    assert called.customer.name in called.turns.order_by("index").first().bot_text  # 您好，请问是{客户姓名}吗
     assert bot.conversation_tests.count() == 13
 
 

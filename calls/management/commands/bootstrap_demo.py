@@ -44,17 +44,17 @@ class Command(BaseCommand):
         if not workspace.bots.exists():
             bot = bundles.do_import_bot(workspace, bundles.load_demo_bundle(), user)
             self.stdout.write(f"Seeded the demo bot {bot.name} in {workspace.name}.")
+        if not workspace.customers.exists():
+            added = do_import_customers(workspace, DEMO_CUSTOMERS.read_bytes(), DEMO_CUSTOMERS.name).created
+            self.stdout.write(f"Added {added} demo customers (call as one of them from the tester).")
         bot = workspace.bots.first()
         if bot is not None and bot.flow.versions.exists() and not bot.calls.exists():
-            simulate_calls(bot, DEMO_CALLS)
-            self.stdout.write(f"Logged {DEMO_CALLS} simulated calls of {bot.name} for the dashboards.")
+            simulate_calls(bot, DEMO_CALLS, customers=list(workspace.customers.all()))
+            self.stdout.write(f"Logged {DEMO_CALLS} simulated calls of {bot.name} to the demo customers, for the dashboards.")
         if bot is not None and not bot.conversation_tests.exists():
             cases = json.loads(DEMO_TESTS.read_text(encoding="utf-8"))
             ConversationTest.objects.bulk_create(ConversationTest(bot=bot, **case) for case in cases)
             self.stdout.write(f"Added {len(cases)} conversation tests of {bot.name}.")
-        if not workspace.customers.exists():
-            added = do_import_customers(workspace, DEMO_CUSTOMERS.read_bytes(), DEMO_CUSTOMERS.name).created
-            self.stdout.write(f"Added {added} demo customers (call as one of them from the tester).")
         if bot is not None and base_model_ready() and not bot.training_runs.exists():
             nlu_services.do_start_training(bot, user)
             self.stdout.write(f"Queued the training of {bot.name}'s model (a few minutes; the tester says when).")
