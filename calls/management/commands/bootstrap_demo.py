@@ -50,7 +50,7 @@ class Command(BaseCommand):
         bot = workspace.bots.first()
         if bot is not None and bot.flow.versions.exists() and not bot.calls.exists():
             simulate_calls(bot, DEMO_CALLS, customers=list(workspace.customers.all()))
-            self.stdout.write(f"Logged {DEMO_CALLS} simulated calls of {bot.name} to the demo customers, for the dashboards.")
+            self.stdout.write(f"Logged {DEMO_CALLS} simulated calls of {bot.name} to the demo customers.")
         if bot is not None and not bot.conversation_tests.exists():
             cases = json.loads(DEMO_TESTS.read_text(encoding="utf-8"))
             ConversationTest.objects.bulk_create(ConversationTest(bot=bot, **case) for case in cases)
