@@ -66,10 +66,13 @@ def open_tester(page, server, bot) -> None:
 
 def test_a_typed_call_shows_bubbles_the_debug_panel_and_the_current_node(server, page, demo_bot):
     open_tester(page, server, demo_bot)
+    hint = "el => getComputedStyle(el, '::before').content"
+    assert "点击「呼叫」开始测试" in page.get_by_test_id("chat").evaluate(hint)  # the empty chat says what to do
     page.get_by_test_id("mode-text").click()
     page.get_by_test_id("start-call").click()
     page.wait_for_selector("[data-testid=bubble-bot]")
     assert "鑫源泵业" in page.get_by_test_id("bubble-bot").first.inner_text()
+    assert page.get_by_test_id("chat").evaluate(hint) == "none"
     assert page.locator("#tester-canvas").get_attribute("data-current") == "need"
     assert page.locator(".ss-node.tester-current").get_attribute("data-node-id") == "need"
     page.get_by_test_id("say-input").fill("是的")
