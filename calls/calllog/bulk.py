@@ -81,8 +81,8 @@ def simulate_calls(bot, count: int, *, version: int | None = None, days: int = 1
                    batch: int = 1000, customers: list[Customer] | tuple = ()) -> int:
     """Simulate `count` calls of the bot's flow version `version` (default: the latest) with the synthetic customer
     speaking the bot's training examples, started at random times over the last `days` days, and log them as
-    "simulated" with the active model version. With `customers`, each call is to one of them (at random), whose
-    variables the scripts say. Raises ValueError when the bot has no such published version."""
+    "simulated" with the active model version. With `customers`, the calls are to them in turn, and the scripts say
+    their variables. Raises ValueError when the bot has no such published version."""
     flow_version = FlowVersion.objects.filter(flow__bot=bot, **({"number": version} if version else {})).first()
     if flow_version is None:
         raise ValueError(f"{bot.slug} has no published flow version {version or ''}".strip())
@@ -93,7 +93,7 @@ def simulate_calls(bot, count: int, *, version: int | None = None, days: int = 1
     written = 0
     while written < count:
         size = min(batch, count - written)
-        called = [rng.choice(customers) if customers else None for _ in range(size)]
+        called = [customers[(written + i) % len(customers)] if customers else None for i in range(size)]
         triples = [(simulate_call(flow_version.program, book, rng.getrandbits(32),
                                   customer_variables(customer) if customer else None),
                     now - datetime.timedelta(seconds=rng.uniform(0, days * 86400)), customer) for customer in called]

@@ -23,6 +23,7 @@ from salesstudio.models import Workspace
 USERNAME = "demo"
 WORKSPACE = "演示团队"
 DEMO_CALLS = 300  # simulated calls, so the dashboards are not empty on first start
+CALLS_PER_CUSTOMER = 3  # of them to each demo customer, so their pages and the bot's memory of them are not empty
 DEMO_CUSTOMERS = Path(bundles.__file__).parent / "demo" / "customers.csv"
 DEMO_TESTS = Path(bundles.__file__).parent / "demo" / "tests.json"
 
@@ -49,8 +50,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Added {added} demo customers (call as one of them from the tester).")
         bot = workspace.bots.first()
         if bot is not None and bot.flow.versions.exists() and not bot.calls.exists():
-            simulate_calls(bot, DEMO_CALLS, customers=list(workspace.customers.all()))
-            self.stdout.write(f"Logged {DEMO_CALLS} simulated calls of {bot.name} to the demo customers.")
+            customers = list(workspace.customers.all())
+            simulate_calls(bot, DEMO_CALLS - len(customers) * CALLS_PER_CUSTOMER)
+            simulate_calls(bot, len(customers) * CALLS_PER_CUSTOMER, customers=customers, seed=1)
+            self.stdout.write(f"Logged {DEMO_CALLS} simulated calls of {bot.name}, {CALLS_PER_CUSTOMER} to each demo "
+                              "customer.")
         if bot is not None and not bot.conversation_tests.exists():
             cases = json.loads(DEMO_TESTS.read_text(encoding="utf-8"))
             ConversationTest.objects.bulk_create(ConversationTest(bot=bot, **case) for case in cases)
