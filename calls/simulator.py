@@ -68,11 +68,13 @@ class SimulatedCall:
     seconds: list[float]  # when each turn happened, from the start of the call
 
 
-def simulate_call(program: dict, phrases: CustomerPhrases, seed: int, variables: dict | None = None) -> SimulatedCall:
+def simulate_call(program: dict, phrases: CustomerPhrases, seed: int, variables: dict | None = None,
+                  phone: str = "") -> SimulatedCall:
     """Run one call against `program` (a compiled flow) until it ends; the same seed gives the same call.
-    `variables`: the called customer's, which the scripts say."""
+    `variables`: the called customer's, which the scripts say; `phone`: their number, which they give when a phone
+    number is asked for (not an example's)."""
     rng = random.Random(seed)
-    customer = _Customer(program, phrases, rng)
+    customer = _Customer(program, phrases, rng, phone)
     dialogue = Dialogue(program, seed=seed, variables=variables)
     records = [dialogue.start().record]
     records[0].latency_ms = _latency(rng, "start")
@@ -92,8 +94,8 @@ def simulate_call(program: dict, phrases: CustomerPhrases, seed: int, variables:
 
 
 class _Customer:
-    def __init__(self, program: dict, phrases: CustomerPhrases, rng: random.Random) -> None:
-        self.program, self.book, self.rng = program, phrases, rng
+    def __init__(self, program: dict, phrases: CustomerPhrases, rng: random.Random, phone: str = "") -> None:
+        self.program, self.book, self.rng, self.phone = program, phrases, rng, phone
         self.interest = rng.random()
         self.slot_types = {s["name"]: s["type"] for s in program.get("slots", ())}
 
@@ -118,6 +120,9 @@ class _Customer:
             phrase = Phrase(rng.choice(UNCLEAR), None, {})
         else:
             phrase = self._intent_phrase(self.program["nodes"][listen["node"]])
+        own = [slot for slot in phrase.slots if self.slot_types.get(slot) == "phone"] if self.phone else []
+        if own:  # their own number, not an example's
+            phrase = Phrase(f"我的手机号是{self.phone}", None, dict.fromkeys(own, self.phone))
         confidence = rng.uniform(0.55, 0.99) if rng.random() > 0.08 else rng.uniform(0.2, 0.45)
         return {"type": "user", "text": phrase.text, "intent": phrase.intent, "confidence": round(confidence, 3),
                 "slots": {**state["slots"], **phrase.slots}}

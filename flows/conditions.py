@@ -8,6 +8,9 @@ Grammar (recursive descent)::
     atom       := "(" expr ")" | ("filled" | "empty" | "remembered") "(" SLOT ")" | operand OP operand
     operand    := SLOT | NUMBER | STRING          OP := == != < <= > >=
 
+Each keyword has a Chinese twin (`ALIASES`): 且/并且, 或/或者, 非, 已填, 未填, 记得 — `扬程 > 50 且 已填(型号)` is
+`扬程 > 50 and filled(型号)`. A keyword is a whole word, so a slot may still be named 已填数量.
+
 SLOT is an identifier (Chinese characters, letters, digits, `_`; not starting with a digit). NUMBER is
 `-?digits[.digits]`.
 STRING is quoted with '…', "…" or “…” (no escapes). Full-width parentheses （） are accepted because Chinese input
@@ -33,6 +36,9 @@ MAX_LENGTH = 1000
 MAX_DEPTH = 32
 COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
 KEYWORDS = {"and", "or", "not", "filled", "empty", "remembered"}
+# The same words in Chinese, as a manager writes them (a whole word: `扬程 > 50 且 已填(型号)`).
+ALIASES = {"且": "and", "并且": "and", "或": "or", "或者": "or", "非": "not", "已填": "filled", "未填": "empty",
+           "记得": "remembered"}
 TESTS = ("filled", "empty", "remembered")
 _PARENS = {"(": "(", "（": "(", ")": ")", "）": ")"}
 _QUOTES = {"'": "'", '"': '"', "“": "”", "‘": "’"}
@@ -95,7 +101,7 @@ def _next_token(text: str, pos: int) -> tuple[Token, int]:
         end = pos + 1
         while end < len(text) and (text[end].isalnum() or text[end] == "_"):
             end += 1
-        word = text[pos:end]
+        word = ALIASES.get(text[pos:end], text[pos:end])
         return Token("kw" if word in KEYWORDS else "name", word, pos), end
     if char == "=":
         raise ConditionError("use '==' to compare", "比较请使用“==”", pos)

@@ -39,6 +39,15 @@ def test_the_bulk_path_writes_what_the_live_call_log_writes(demo_bot):
         assert _rows(bulk) == _rows(live), f"seed {seed}"
 
 
+def test_a_simulated_customer_gives_their_own_phone_number(demo_bot):
+    """Not an example's: what the bot remembers of a demo customer is their number."""
+    program = demo_bot.flow.versions.get().program
+    said = {r.slots.get("联系电话") for seed in range(40) for r in simulate_call(program, BOOK, seed).records}
+    own = {r.slots.get("联系电话") for seed in range(40)
+           for r in simulate_call(program, BOOK, seed, phone="13900001111").records}
+    assert len(said - {None}) > 1 and own - {None} == {"13900001111"}
+
+
 def test_the_command_logs_simulated_calls_of_the_latest_version(demo_bot):
     call_command("simulate_calls", demo_bot.slug, "--calls", "30", "--days", "3")
     calls = demo_bot.calls.all()

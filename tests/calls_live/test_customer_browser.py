@@ -54,5 +54,9 @@ def test_import_a_list_then_call_as_a_customer_who_is_named_and_remembered(serve
     assert remembered.inner_text().startswith("扬程 = 50 (记自 ")
     page.get_by_test_id("say-input").fill("是的")
     page.get_by_test_id("say-send").click()
+    page.wait_for_selector("#tester-canvas[data-current='confirm_memory']")
+    assert "上次您提到要扬程50米的泵" in page.get_by_test_id("bubble-bot").last.inner_text()  # the remembered value, said
+    page.get_by_test_id("say-input").fill("对，还是这个")
+    page.get_by_test_id("say-send").click()
     page.wait_for_selector("#tester-canvas[data-current='ask_flow']")  # 扬程 is not asked again
     page.screenshot(path=str(OUTPUT / "customer-call.png"), full_page=True)

@@ -46,11 +46,12 @@ async def test_a_customers_name_is_said_and_their_answers_are_remembered_next_ti
     first = await call(team, demo_bot, ["是的", "扬程五十米"], customer=customer.pk)
     assert first[0]["customer"] == {"name": "李经理", "phone": "13812345678"} and first[0]["remembered"] == {}
     assert said(first)[0].startswith("李经理您好")
-    second = await call(team, demo_bot, ["是的"], phone="138 1234 5678")  # found by phone, however it is typed
+    second = await call(team, demo_bot, ["是的", "对，还是这个"], phone="138 1234 5678")  # found however it is typed
     [(slot, entry)] = second[0]["remembered"].items()
     assert (slot, entry["value"]) == ("扬程", 50)
     nodes = [e["node"] for e in second if e["type"] == "node"]
-    assert nodes[1] == "ask_flow"  # 扬程 is known: the bot does not ask it again
+    assert nodes[1:3] == ["confirm_memory", "ask_flow"]  # 扬程 is known: confirmed, not asked again
+    assert "上次您提到要扬程50米的泵" in said(second)[1]
     assert [e["remembered"] for e in second if e["type"] == "state"][-1] == {"扬程": entry["date"]}
     logged = await database_sync_to_async(lambda: list(Call.objects.filter(customer=customer).order_by("pk")))()
     assert len(logged) == 2 and logged[1].remembered == second[0]["remembered"]

@@ -28,6 +28,12 @@ def test_full_width_parentheses_and_quotes_from_chinese_input_methods():
     assert parse("（产品型号 == “ISG”）") == parse('(产品型号 == "ISG")')
 
 
+def test_the_keywords_in_chinese_mean_the_same():
+    assert parse("非 已填(扬程) 且 流量 > 1 或者 数量 == 2") == parse("not filled(扬程) and 流量 > 1 or 数量 == 2")
+    assert parse("未填（交付时间） 或 记得（扬程）") == parse("empty(交付时间) or remembered(扬程)")
+    assert parse("已填数量 == 2") == {"op": "==", "left": {"slot": "已填数量"}, "right": {"value": 2}}  # a whole word
+
+
 @pytest.mark.parametrize("text, value", [("-3", -3), ("2.5", 2.5), ("'月底'", "月底"), ('"a b"', "a b")])
 def test_literals(text, value):
     assert parse(f"扬程 == {text}")["right"] == {"value": value}

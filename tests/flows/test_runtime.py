@@ -342,7 +342,7 @@ def test_a_trace_names_every_node_entered_including_those_that_say_nothing():
     assert trace == ["start", "greet", "need"]
     trace = []
     runtime.step(DEMO, state, user("有的", "肯定", **SPECS), trace=trace)
-    assert trace == ["ask_head", "ask_flow", "ask_qty", "ask_model"]  # the asks already filled are passed silently
+    assert trace == ["memory_check", "ask_head", "ask_flow", "ask_qty", "ask_model"]  # filled asks are passed silently
     trace = []
     runtime.step(DEMO, state, SILENCE, trace=trace)
     assert trace == []  # a re-prompt stays where it is
