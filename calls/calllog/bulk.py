@@ -95,7 +95,7 @@ def simulate_calls(bot, count: int, *, version: int | None = None, days: int = 1
         size = min(batch, count - written)
         called = [customers[(written + i) % len(customers)] if customers else None for i in range(size)]
         triples = [(simulate_call(flow_version.program, book, rng.getrandbits(32),
-                                  customer_variables(customer) if customer else None, customer.phone if customer else ""),
+                                  *((customer_variables(customer), customer.phone) if customer else ())),
                     now - datetime.timedelta(seconds=rng.uniform(0, days * 86400)), customer) for customer in called]
         written += log_calls(bot, flow_version, triples, model_version=model_version)
     return written
