@@ -9,7 +9,9 @@ least the threshold and is not itself a vocabulary word; a vocabulary word insid
 (前水泵 → 潜水泵 keeps 水泵). Ordinary words are left alone: a window must start where a word of the sentence may
 start (by jieba's dictionary, 电话根本 is not 电化工泵: 话 is inside 电话), and a two-character term must match
 every syllable under the confusions, end where a word may end and not be a dictionary word itself (信号 stays 信号).
-Spaces Whisper puts between Chinese words are dropped first. Core module: plain Python, pypinyin and jieba, no Django.
+Spaces Whisper puts between Chinese words are dropped first. A model's name in Latin letters (ISG, QW, ISG50-160) is
+known by how it is spelled aloud (`voice.speakable`: 艾艾斯吉), so Whisper's 爱爱四级 becomes ISG. Core module: plain
+Python, pypinyin and jieba, no Django.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from functools import lru_cache
 import jieba
 from pypinyin import Style, lazy_pinyin
 
+from voice.speakable import speakable, spell_letters
+
 jieba.setLogLevel(logging.WARNING)  # its dictionary loading is not news
 THRESHOLD = 0.8
 # How much a reading of a live turn gains, in average token log-probability, per character of the bot's words it
@@ -33,6 +37,7 @@ THRESHOLD = 0.8
 TERM_CHARACTER_BONUS = 0.07
 SPLIT_COST = 3.0  # a window may start (and a two-character one end) where a word boundary is at most e³ less likely
 HAN = re.compile(r"[\u4e00-\u9fff]+")
+LATIN = re.compile(r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]")  # a model's name: ISG, QW, ISG50-160
 BETWEEN_HAN = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 INITIAL_GROUPS = [{"n", "l"}, {"f", "h"}, {"z", "zh"}, {"c", "ch"}, {"s", "sh"}, {"r", "l"}]
 ASPIRATED_PAIRS = [{"b", "p"}, {"d", "t"}, {"g", "k"}, {"j", "q"}]
@@ -123,9 +128,14 @@ class LexiconCorrector:
     """Corrects transcripts against one bot's vocabulary (product names, slot values, synonyms, hot words)."""
 
     def __init__(self, vocabulary: Iterable[str], threshold: float = THRESHOLD) -> None:
-        terms = {t.strip() for t in vocabulary if t and HAN.fullmatch(t.strip()) and len(t.strip()) >= 2}
+        words = {t.strip() for t in vocabulary if t and t.strip()}
+        terms = {t for t in words if HAN.fullmatch(t) and len(t) >= 2}
+        spelled = {"".join(HAN.findall(spell_letters(speakable(t)))): t for t in words if LATIN.fullmatch(t)}
         self.threshold = threshold
         self.terms = {t: syllables(t) for t in sorted(terms, key=len, reverse=True)}
+        # What is listened for: each term as it sounds, and the term it is ({"艾艾斯吉": "ISG", "工业泵": "工业泵"}).
+        self.sounds = {form: (term, syllables(form)) for form, term in sorted(
+            [*((t, t) for t in terms), *spelled.items()], key=lambda pair: len(pair[0]), reverse=True)}
         jieba.initialize()  # once per process (about half a second): not on a caller's first turn
 
     def corrections(self, text: str) -> list[Correction]:
@@ -149,7 +159,8 @@ class LexiconCorrector:
         bot's words it holds after correction are counted (`TERM_CHARACTER_BONUS`): Whisper's second reading
         多级泵 beats its first 多极泵 when the bot sells 多级泵."""
         def score(reading: tuple[str, str, float]) -> float:
-            return reading[2] + TERM_CHARACTER_BONUS * sum(len(term) for term in self.terms if term in reading[0])
+            return reading[2] + TERM_CHARACTER_BONUS * sum(len(form) for form, (term, _) in self.sounds.items()
+                                                           if term in reading[0])
 
         corrected, heard, _ = max(((self.correct(text), text, logprob) for text, logprob in readings), key=score)
         return corrected, heard
@@ -158,8 +169,8 @@ class LexiconCorrector:
         candidates, exact = [], []
         sounds = syllables(run)
         cut = _split_costs(run)
-        for term, term_sounds in self.terms.items():
-            n = len(term)
+        for form, (term, term_sounds) in self.sounds.items():
+            n = len(form)
             for i in range(len(run) - n + 1):
                 window = run[i:i + n]
                 if window in self.terms:  # already a word of the bot's: it protects its characters

@@ -40,8 +40,9 @@ def voice(voice_dir) -> baker.BakerVoice:
     ("请拨打 138-1234-5678", "请拨打 幺三八幺二三四五六七八"),
     ("2026年12月4日", "二零二六年十二月四日"),
     ("您好，请问怎么称呼？", "您好，请问怎么称呼？"),
+    ("比如ISG管道泵、qw排污泵", "比如艾艾斯吉管道泵、丘达布溜排污泵"),  # a model's letters, not dropped by the voice
 ])
-def test_numbers_are_read_as_a_salesperson_reads_them(text, spoken):
+def test_numbers_and_letters_are_read_as_a_salesperson_reads_them(text, spoken):
     assert speakable(text) == spoken
 
 

@@ -62,6 +62,16 @@ def test_a_vocabulary_without_han_terms_changes_nothing():
     assert LexiconCorrector(["ISG", "", " ", "泵"]).correct("工业份") == "工业份"
 
 
+@pytest.mark.parametrize(("heard", "meant"), [
+    ("比如爱爱四级管道蹦", "比如ISG管道泵"),  # Whisper writes a spelled model name as the syllables it hears
+    ("秋达不溜的排污用", "QW的排污用"),
+    ("打开c c t v一", "打开c c t v一"),      # letters already written stay as they are
+    ("我爱四川", "我爱四川"),                # 艾艾斯 needs all three of IS's sounds
+])
+def test_a_models_latin_name_is_known_by_how_it_is_spelled_aloud(heard, meant):
+    assert LexiconCorrector(["ISG", "QW", "IS", "管道泵"]).correct(heard) == meant
+
+
 def test_the_vocabulary_holds_slot_names_values_synonyms_and_extra_words():
     slots = [{"name": "产品型号", "values": [{"value": "离心泵", "synonyms": ["离心式水泵", "ISG"]}, "潜水泵"]},
              {"name": "扬程", "type": "number"}]
