@@ -68,7 +68,7 @@ def test_the_call_detail_shows_turns_slots_and_latency(viewer, url, hand_calls):
 
 
 def test_calls_are_named_by_when_and_whom_not_by_a_database_number(viewer, url, team, hand_calls):
-    """The list links each call by its start time beside the customer called; the detail is headed by the customer."""
+    """The list and the customer's page link each call by its start time; the detail is headed by the customer."""
     from calls.models import Customer
 
     a = hand_calls["a"]
@@ -81,6 +81,9 @@ def test_calls_are_named_by_when_and_whom_not_by_a_database_number(viewer, url, 
     assert all(r.split("<td", 2)[1].count('data-testid="call-link"') == 1 for r in rows)  # the first cell
     heading = viewer.get(url("call", call=a.pk)).content.decode().split("<h1")[1].split("</h1>")[0]
     assert "Call record · 李经理" in heading and f"Call {a.pk}" not in heading
+    page = viewer.get(reverse("customers:customer", kwargs={"ws": team["workspace"].slug, "customer": a.customer.pk}))
+    [row] = page.content.decode().split('data-testid="customer-call"')[1:]
+    assert row.split("</a>")[0].endswith(a.started_at.astimezone().strftime("%Y-%m-%d %H:%M"))  # their calls too
 
 
 def test_the_dashboard_shows_the_filtered_figures(viewer, url, hand_calls):
