@@ -2,12 +2,13 @@
 
 Prints one JSON object. Parts (select with --only, repeatable): demo (the demo bot trained through the product path
 from its examples, its composed understanding scored on bench/data/demo_unseen.jsonl — customer utterances written
-apart from the training examples, never trained on — beside a TF-IDF + logistic regression baseline), smp2017
-(intent, train → dev) and cais (intent + slots, train → dev), each scored as a bot built from the dataset answers
+apart from the training examples, never trained on — beside a TF-IDF + logistic regression baseline), smp2017 and
+smp2019 (intent, train → dev) and cais (intent + slots, train → dev), each scored as a bot built from the dataset answers
 (the composed understanding) and as the model alone (`--reuse` scores the versions a previous run left), crosswoz
 (dialogue state tracking: train on the first 400 dialogues of dst_val.jsonl, track the next 100), latency
 (quantized runtime vs the unquantized peft model, one thread), memory (a process serving 20 bots).
-Data: SMP2017-ECDT task 1, CAIS (Liu et al. 2019), CrossWOZ (Zhu et al. 2020), see ../shared/data/README.md.
+Data: SMP2017-ECDT task 1, SMP2019-ECDT NLU, CAIS (Liu et al. 2019), CrossWOZ (Zhu et al. 2020), see
+../shared/data/README.md.
 
     nice .venv/bin/python bench/nlu.py --only smp2017
 """
@@ -35,7 +36,7 @@ from nlu.importing import dialogue_turns  # noqa: E402
 from nlu.runtime import NluRuntime  # noqa: E402
 from nlu.train import TrainConfig, train  # noqa: E402
 
-PARTS = ("demo", "smp2017", "cais", "crosswoz", "latency", "memory")
+PARTS = ("demo", "smp2017", "smp2019", "cais", "crosswoz", "latency", "memory")
 DEMO_UNSEEN = ROOT / "bench" / "data" / "demo_unseen.jsonl"
 DEMO_DEV = ROOT / "bench" / "data" / "demo_dev.jsonl"  # where the understanding's constants were chosen; not the score
 
@@ -323,7 +324,7 @@ def main() -> None:
                      "load_average_start": os.getloadavg()}
     if "demo" in parts:
         results["demo"] = run_demo(args, base)
-    for name in ("smp2017", "cais"):
+    for name in ("smp2017", "smp2019", "cais"):
         if name in parts:
             results[name] = run_dataset(name, args, base)
     if "crosswoz" in parts:
