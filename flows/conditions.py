@@ -8,8 +8,9 @@ Grammar (recursive descent)::
     atom       := "(" expr ")" | ("filled" | "empty" | "remembered") "(" SLOT ")" | operand OP operand
     operand    := SLOT | NUMBER | STRING          OP := == != < <= > >=
 
-Each keyword has a Chinese twin (`ALIASES`): 且/并且, 或/或者, 非, 已填, 未填, 记得 — `扬程 > 50 且 已填(型号)` is
-`扬程 > 50 and filled(型号)`. A keyword is a whole word, so a slot may still be named 已填数量.
+Each keyword has Chinese twins (`ALIASES`): 且/并且, 或/或者, 非, 已填写/已填, 未填写/未填, 已记住/记得 —
+`扬程 > 50 且 已填写(型号)` is `扬程 > 50 and filled(型号)`. A keyword is a whole word, so a slot may still be named
+已填数量.
 
 SLOT is an identifier (Chinese characters, letters, digits, `_`; not starting with a digit). NUMBER is
 `-?digits[.digits]`.
@@ -36,9 +37,10 @@ MAX_LENGTH = 1000
 MAX_DEPTH = 32
 COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
 KEYWORDS = {"and", "or", "not", "filled", "empty", "remembered"}
-# The same words in Chinese, as a manager writes them (a whole word: `扬程 > 50 且 已填(型号)`).
-ALIASES = {"且": "and", "并且": "and", "或": "or", "或者": "or", "非": "not", "已填": "filled", "未填": "empty",
-           "记得": "remembered"}
+# The same words in Chinese, as a manager writes them and as the canvas shows them (`flows.forms.EXPR_WORDS`), a
+# whole word each: `扬程 > 50 且 已填写(型号)`.
+ALIASES = {"且": "and", "并且": "and", "或": "or", "或者": "or", "非": "not", "已填写": "filled", "已填": "filled",
+           "未填写": "empty", "未填": "empty", "已记住": "remembered", "记得": "remembered"}
 TESTS = ("filled", "empty", "remembered")
 _PARENS = {"(": "(", "（": "(", ")": ")", "）": ")"}
 _QUOTES = {"'": "'", '"': '"', "“": "”", "‘": "’"}

@@ -19,7 +19,9 @@ CONDITION_LABELS = {"default": _("Default"), "intent": _("Intent"), "no_match": 
                     "silence": _("Silence"), "expr": _("Expression"), "filled": _("Slots filled"),
                     "fallback": _("Fallback (retries used up)")}
 # Words of the condition language shown in the page's language on the canvas (the stored expression keeps them as is).
-EXPR_WORDS = {"filled": _("filled"), "remembered": _("remembered")}
+# The condition language's words as a canvas shows them; the Chinese ones are also what `flows.conditions` reads.
+EXPR_WORDS = {"filled": _("filled"), "empty": _("empty"), "remembered": _("remembered"), "and": _("and"),
+              "or": _("or"), "not": _("not")}
 # Fields the side panel lays out by hand; any other field of a kind is shown plainly (`NodeForm.plain_fields`).
 _LAID_OUT = {"texts", "slots", "prompts", "reprompts", "max_retries", "barge_in", "silence_timeout_ms", "hot_words"}
 _SPLIT = re.compile(r"[,，、;；\s]+")

@@ -49,7 +49,8 @@ export function nodeHtml(kind, p, id) {
 // An expression as a manager reads it: the condition language's words in the page's language.
 export function exprText(expr) {
   var words = state.labels.exprWords || {};
-  return expr.replace(/\b([a-z]+)\(/g, function (all, word) { return (words[word] || word) + "("; });
+  return expr.replace(/\b([a-z]+)\(/g, function (all, word) { return (words[word] || word) + "("; })
+    .replace(/\b(and|or|not)\b/g, function (word) { return words[word] || word; });
 }
 
 export function conditionLabel(c) {

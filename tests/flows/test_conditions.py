@@ -30,7 +30,8 @@ def test_full_width_parentheses_and_quotes_from_chinese_input_methods():
 
 def test_the_keywords_in_chinese_mean_the_same():
     assert parse("非 已填(扬程) 且 流量 > 1 或者 数量 == 2") == parse("not filled(扬程) and 流量 > 1 or 数量 == 2")
-    assert parse("未填（交付时间） 或 记得（扬程）") == parse("empty(交付时间) or remembered(扬程)")
+    assert parse("未填写（交付时间） 或 已记住（扬程）") == parse("empty(交付时间) or remembered(扬程)")
+    assert parse("未填(交付时间) 并且 记得(扬程)") == parse("empty(交付时间) and remembered(扬程)")  # shorter words
     assert parse("已填数量 == 2") == {"op": "==", "left": {"slot": "已填数量"}, "right": {"value": 2}}  # a whole word
 
 

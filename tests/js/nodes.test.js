@@ -39,11 +39,12 @@ test("a node's box escapes what the manager typed", () => {
 
 test("an edge is labelled in the page's words: the intent, the condition in words, or the exit's name", () => {
   Shapes.state.labels = {kinds: KINDS, conditions: {default: "默认", intent: "意图", expr: "条件"},
-    exprWords: {filled: "已填写", remembered: "记得"}};
+    exprWords: {filled: "已填写", remembered: "已记住", and: "且", or: "或", not: "非"}};
   assert.equal(Shapes.conditionLabel({type: "intent", intent: "询价"}), "询价");
   assert.equal(Shapes.conditionLabel({type: "default"}), "默认");
-  assert.equal(Shapes.conditionLabel({type: "expr", expr: "filled(扬程) and remembered(流量)"}),
-    "已填写(扬程) and 记得(流量)");
+  assert.equal(Shapes.conditionLabel({type: "expr", expr: "filled(扬程) and not remembered(流量) or 数量 > 1"}),
+    "已填写(扬程) 且 非 已记住(流量) 或 数量 > 1");
+  assert.equal(Shapes.conditionLabel({type: "expr", expr: "brand == 'android'"}), "brand == 'android'");
   assert.equal(Shapes.conditionLabel({type: "expr"}), "条件");
   assert.equal(Shapes.conditionLabel(null), "");
 });
