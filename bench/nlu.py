@@ -4,8 +4,8 @@ Prints one JSON object. Parts (select with --only, repeatable): demo (the demo b
 from its examples, its composed understanding scored on bench/data/demo_unseen.jsonl — customer utterances written
 apart from the training examples, never trained on — beside a TF-IDF + logistic regression baseline), smp2017 and
 smp2019 (intent, train → dev) and cais (intent + slots, train → dev), each scored as a bot built from the dataset
-answers (the composed understanding) and as the model alone (`--reuse` scores the versions a previous run left), crosswoz
-(dialogue state tracking: train on the first 400 dialogues of dst_val.jsonl, track the next 100), latency
+answers (the composed understanding) and as the model alone (`--reuse` scores the versions a previous run left),
+crosswoz (dialogue state tracking: train on the first 400 dialogues of dst_val.jsonl, track the next 100), latency
 (quantized runtime vs the unquantized peft model, one thread), memory (a process serving 20 bots).
 Data: SMP2017-ECDT task 1, SMP2019-ECDT NLU, CAIS (Liu et al. 2019), CrossWOZ (Zhu et al. 2020), see
 ../shared/data/README.md.
