@@ -20,7 +20,6 @@ from salesstudio.models import Bot, Membership, role_allows
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-
 def check_access(user: Any, workspace_slug: str, action: str) -> Membership:
     """Return the user's membership; raise Http404 if not a member, PermissionDenied if the role is too low."""
     if not getattr(user, "is_authenticated", False):

@@ -13,11 +13,6 @@ from flows.compiler import CompileResult
 from flows.models import Flow
 from nlu import jsonguard
 from nlu.jsonguard import UnsafeJson
-from salesstudio.permissions import role_allows
-
-
-def can_edit(request: HttpRequest) -> bool:
-    return role_allows(request.membership.role, "edit")
 
 
 def localised(items: list[dict]) -> list[dict]:

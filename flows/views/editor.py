@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from flows import services
 from flows.forms import KIND_LABELS, canvas_labels
 from flows.kinds import KINDS
-from flows.views.common import can_edit, issues, who_and_when
+from flows.views.common import issues, who_and_when
 from nlu import jsonguard
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
@@ -29,7 +29,7 @@ def editor(request: HttpRequest, bot: Bot) -> HttpResponse:
         draft_error = error.message
     context = {
         "bot": bot, "flow": flow, "graph": graph, "draft_error": draft_error, "issues": issues(result),
-        "can_edit": can_edit(request), "latest": flow.versions.first(), "config": _config(request, bot, flow),
+        "can_edit": request.membership.can_edit, "latest": flow.versions.first(), "config": _config(request, bot, flow),
         "kinds": [(name, KIND_LABELS[name], kind.icon, kind.color) for name, kind in KINDS.items()],
     }
     return render(request, "flows/editor.html", context)
@@ -40,7 +40,7 @@ def _config(request: HttpRequest, bot: Bot, flow) -> dict:
     urls = {name: reverse(f"flows:{name}", kwargs=args)
             for name in ("save", "node_panel", "edge_panel", "settings_panel", "publish", "versions")}
     return {
-        "urls": urls, "revision": flow.revision, "canEdit": can_edit(request),
+        "urls": urls, "revision": flow.revision, "canEdit": request.membership.can_edit,
         # A branch's new exits take the bot's own intents; the global ones are handled once, off the start node.
         "intents": list(bot.intents.filter(is_global=False).order_by("id").values_list("name", flat=True)),
         "globalIntents": list(bot.intents.filter(is_global=True).order_by("id").values_list("name", flat=True)),

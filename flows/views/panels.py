@@ -19,7 +19,7 @@ from django_htmx.http import reswap, trigger_client_event
 from flows import services
 from flows.forms import KIND_LABELS, EdgeForm, NodeForm, SettingsForm, node_initial
 from flows.kinds import KINDS
-from flows.views.common import can_edit, posted_json
+from flows.views.common import posted_json
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
 
@@ -34,7 +34,7 @@ def _node_form(request: HttpRequest, bot: Bot, node: dict, data=None) -> NodeFor
 def _render_node(request: HttpRequest, bot: Bot, node: dict, form: NodeForm, status: int = 200) -> HttpResponse:
     context = {"bot": bot, "node": node, "node_json": json.dumps(node, ensure_ascii=False), "form": form,
                "kind_label": KIND_LABELS[node["kind"]], "kind": KINDS[node["kind"]],
-               "can_edit": can_edit(request), "slot_names": [c[0] for c in form.fields["slots"].choices]
+               "can_edit": request.membership.can_edit, "slot_names": [c[0] for c in form.fields["slots"].choices]
                if "slots" in form.fields else list(bot.slots.order_by("id").values_list("name", flat=True))}
     return render(request, f"{TEMPLATE}#node", context, status=status)
 
@@ -91,7 +91,8 @@ def _scalar(value: object) -> bool:
 
 
 def _render_edge(request: HttpRequest, bot: Bot, edge: dict, form: EdgeForm) -> HttpResponse:
-    context = {"bot": bot, "edge": edge, "edge_json": json.dumps(edge, ensure_ascii=False), "form": form, "can_edit": can_edit(request),
+    context = {"bot": bot, "edge": edge, "edge_json": json.dumps(edge, ensure_ascii=False), "form": form,
+               "can_edit": request.membership.can_edit,
                "source_kind": request.POST.get("source_kind", ""),
                "source_kind_label": KIND_LABELS.get(request.POST.get("source_kind", ""), "")}
     return render(request, f"{TEMPLATE}#edge", context)
@@ -130,7 +131,7 @@ def _posted_settings(request: HttpRequest) -> dict | HttpResponse:
 
 
 def _render_settings(request: HttpRequest, bot: Bot, settings: dict, form: SettingsForm) -> HttpResponse:
-    context = {"bot": bot, "settings_json": json.dumps(settings), "form": form, "can_edit": can_edit(request)}
+    context = {"bot": bot, "settings_json": json.dumps(settings), "form": form, "can_edit": request.membership.can_edit}
     return render(request, f"{TEMPLATE}#settings", context)
 
 

@@ -13,7 +13,7 @@ from flows import services
 from flows.diff import diff_graphs
 from flows.forms import canvas_labels
 from flows.models import FlowVersion
-from flows.views.common import can_edit, localised
+from flows.views.common import localised
 from flows.views.display import describe_changes
 from salesstudio.models import Bot
 from salesstudio.permissions import workspace_view
@@ -49,7 +49,7 @@ def versions(request: HttpRequest, bot: Bot) -> HttpResponse:
     items = list(flow.versions.select_related("author"))
     for version in items[1:]:  # what restoring it would change in the latest version
         version.restore_summary = change_counts(diff_graphs(items[0].graph, version.graph))
-    context = {"bot": bot, "flow": flow, "versions": items, "can_edit": can_edit(request)}
+    context = {"bot": bot, "flow": flow, "versions": items, "can_edit": request.membership.can_edit}
     return render(request, "flows/versions.html", context)
 
 

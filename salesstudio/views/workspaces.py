@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from salesstudio import services
 from salesstudio.forms import InviteForm, RoleForm
 from salesstudio.models import Invitation, Membership
-from salesstudio.permissions import role_allows, workspace_view
+from salesstudio.permissions import workspace_view
 
 
 @require_http_methods(["GET", "POST"])
@@ -31,7 +31,7 @@ def members(request: HttpRequest) -> HttpResponse:
         "members": members,
         "locked": services.locked_usernames([m.user.get_username() for m in members]),
         "invitations": request.workspace.invitations.filter(accepted_at__isnull=True),
-        "can_manage": role_allows(request.membership.role, "manage"),
+        "can_manage": request.membership.can_manage,
         "roles": RoleForm.base_fields["role"].choices,
         "role_help": [(_("Owner"), _("everything, including members and invitations")),
                       (_("Editor"), _("bots, flows, intents and slots, recordings, training, live tests")),

@@ -15,21 +15,17 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from salesstudio.models import Bot
-from salesstudio.permissions import role_allows, workspace_view
+from salesstudio.permissions import workspace_view
 from voice import services
 from voice.forms import LabelForm, LimitedUploadHandler, SegmentTextForm, UploadForm
 from voice.models import Recording, Segment
-
-
-def _can(request: HttpRequest, action: str) -> bool:
-    return role_allows(request.membership.role, action)
 
 
 def _list_context(request: HttpRequest, bot: Bot) -> dict:
     rows = bot.recordings.select_related("uploaded_by").annotate(
         n_segments=Count("segments"), n_labelled=Count("segments", filter=Q(segments__example__isnull=False)))
     return {"bot": bot, "recordings": rows, "any_active": any(r.is_active for r in rows),
-            "can_edit": _can(request, "edit"), "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
+            "can_edit": request.membership.can_edit, "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
 
 
 @require_http_methods(["GET"])
@@ -91,7 +87,7 @@ def transcript(request: HttpRequest, bot: Bot, recording: int) -> HttpResponse:
     """The player and the segments; `?segment=<pk>` opens that segment's label panel (the no-JavaScript path)."""
     rec = get_object_or_404(Recording, pk=recording, bot=bot)
     segments = rec.segments.select_related("example__intent")
-    context = {"bot": bot, "recording": rec, "segments": segments, "can_annotate": _can(request, "annotate")}
+    context = {"bot": bot, "recording": rec, "segments": segments, "can_annotate": request.membership.can_annotate}
     wanted = request.GET.get("segment", "")
     selected = segments.filter(pk=wanted).first() if wanted.isdigit() else None
     if selected is not None:
@@ -110,7 +106,7 @@ def segment_text(request: HttpRequest, bot: Bot, segment: int) -> HttpResponse:
     """GET: the inline editor of a segment's text; POST: save it and return the segment's row."""
     seg = _segment(bot, segment)
     form = SegmentTextForm(request.POST or None, initial={"text": seg.text})
-    context = {"bot": bot, "recording": seg.recording, "seg": seg, "can_annotate": _can(request, "annotate")}
+    context = {"bot": bot, "recording": seg.recording, "seg": seg, "can_annotate": request.membership.can_annotate}
     if request.method == "POST" and form.is_valid():
         try:
             services.do_update_segment_text(seg, form.cleaned_data["text"])
@@ -157,7 +153,7 @@ def segment_label(request: HttpRequest, bot: Bot, segment: int) -> HttpResponse:
                                                   "recording": seg.recording_id})
         return redirect(f"{url}?segment={seg.pk}")
     form = LabelForm(request.POST, bot=bot) if request.method == "POST" else None
-    context = {"bot": bot, "recording": seg.recording, "can_annotate": _can(request, "annotate"), "saved": False}
+    context = {"bot": bot, "recording": seg.recording, "can_annotate": request.membership.can_annotate, "saved": False}
     if form is not None and form.is_valid():
         try:
             services.do_label_segment(seg, request.user, intent=form.cleaned_data["intent"],
