@@ -79,8 +79,8 @@ def run_dataset(name: str, args, base: Path) -> dict:
     out = args.work / f"version-{name}"
     figures: dict = {"train": len(train_rows), "dev": len(dev_rows), "version": str(out)}
 
-    def compose(runtime, rows):
-        return Understanding(slots, rows, runtime)
+    def compose(runtime, rows):  # the rows are users' own queries: a bot taught in its callers' words
+        return Understanding(slots, rows, runtime, callers_words=True)
 
     if not args.reuse:
         shutil.rmtree(out, ignore_errors=True)
@@ -93,6 +93,7 @@ def run_dataset(name: str, args, base: Path) -> dict:
     started = time.monotonic()
     composed = compose(runtime, train_rows)
     figures["composed_build_s"] = time.monotonic() - started
+    figures["model_share"] = composed.model_weight  # fitted on the validation split (callers' words)
     texts = [r["text"] for r in dev_rows]
     gold = [[{"slot": s["slot"], "value": s["value"]} for s in r["spans"]] for r in dev_rows]
     for part, predictor in (("composed", composed), ("model_alone", runtime)):

@@ -90,10 +90,10 @@ def evaluate_version(folder: Path, val_set: list[ds.Example], reference: dict, t
     runtime = NluRuntime(folder)
     predictor = compose(runtime, [as_dict(e) for e in train_set]) if compose else runtime
     calibration = {}
-    if compose:  # the blend's confidences are made honest on this split (nlu.understanding.fit_temperature)
-        from nlu.understanding import fit_temperature
+    if compose:  # the blend is fitted to this split (nlu.understanding.calibrate): honest confidences, the share
+        from nlu.understanding import calibrate
 
-        calibration["temperature"] = predictor.temperature = fit_temperature(predictor, [as_dict(e) for e in val_set])
+        calibration = calibrate(predictor, [as_dict(e) for e in val_set])
     predictions = []
     for start in range(0, len(val_set), EVAL_BATCH):
         chunk = val_set[start:start + EVAL_BATCH]

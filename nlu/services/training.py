@@ -18,7 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from nlu.models import ModelVersion, TrainingRun
+from nlu.models import ExampleSource, ModelVersion, TrainingRun
 from nlu.services.examples import intents_with_counts, slot_definitions
 from salesstudio.jobs import Cancelled, JobRunner
 from salesstudio.models import Bot
@@ -132,12 +132,16 @@ def run_training(run_id: int, *, worker: str = "", echo: Callable[[dict], None] 
 
 
 def _composer(bot: Bot):  # noqa: ANN202
-    """What answers in the bot's calls, built from the training split: the version's figures are its figures."""
+    """What answers in the bot's calls, built from the training split: the version's figures are its figures. A bot
+    whose examples are mostly labelled from its recordings is taught in its callers' words (the model's share is then
+    fitted on the validation split)."""
     from nlu.common import with_common_examples
     from nlu.understanding import Understanding
 
     slots, intents = slot_definitions(bot), list(bot.intents.values_list("name", flat=True))
-    return lambda runtime, rows: Understanding(slots, with_common_examples(rows, intents), runtime)
+    callers_words = bot.examples.filter(source=ExampleSource.RECORDING).count() * 2 >= bot.examples.count() > 0
+    return lambda runtime, rows: Understanding(slots, with_common_examples(rows, intents), runtime,
+                                               callers_words=callers_words)
 
 
 def version_folder(run: TrainingRun) -> Path:

@@ -13,12 +13,13 @@ from flows.bundles import DEMO_DIR
 from nlu.common import catalogue, with_common_examples
 from nlu.runtime import NluRuntime
 from nlu.understanding import (
+    MODEL_WEIGHT,
     NO_INTENT,
     Understanding,
     blend,
     cached_understanding,
+    calibrate,
     features,
-    fit_temperature,
     out_of_scope_texts,
     pattern,
     with_out_of_scope,
@@ -149,8 +150,10 @@ def test_the_blend_is_calibrated_and_the_temperature_changes_confidence_not_orde
     from tests.nlu.conftest import toy_examples
 
     understanding = Understanding({}, toy_examples(), NluRuntime(tiny_version))
-    assert 0.2 <= fit_temperature(understanding, toy_examples()) <= 3.0
-    assert fit_temperature(Understanding({}, toy_examples()), toy_examples()) == 1.0  # nothing to blend
+    fitted = calibrate(understanding, toy_examples())
+    assert 0.2 <= fitted["temperature"] <= 3.0 and understanding.temperature == fitted["temperature"]
+    assert "model_weight" not in fitted and understanding.model_weight == MODEL_WEIGHT  # a manager's own examples
+    assert calibrate(Understanding({}, toy_examples()), toy_examples()) == {}  # nothing to blend
     before = understanding.predict("工业泵多少钱")["ranking"]
     understanding.temperature = 3.0
     after = understanding.predict("工业泵多少钱")["ranking"]
@@ -226,3 +229,34 @@ def test_a_damaged_classifier_file_is_fitted_again_and_replaced(tmp_path, monkey
     kept.write_bytes(b"not a classifier")
     assert understanding.fitted_classifier(patterns, vectors, labels).labels == ["否定", "询价"]
     assert joblib.load(kept).labels == ["否定", "询价"]
+
+
+class Answers:
+    """A stand-in intent model that answers each text as told (the real runtime's rankings have the same shape)."""
+
+    intents = ["询价", "物流查询", "要求转人工", "需求确认"]
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+
+    def predict_many(self, texts, contexts=None):  # noqa: ANN001, ANN201
+        return [{"intent": self.answers[t], "confidence": 1.0, "ranking": [{"intent": self.answers[t],
+                                                                              "confidence": 1.0}], "spans": []}
+                for t in texts]
+
+
+def test_a_bot_taught_in_its_callers_words_fits_the_models_share_on_validation():
+    from tests.nlu.conftest import toy_examples
+
+    # callers who say things the examples do not: only the model knows these are delivery questions
+    validation = [{"text": text, "intent": "物流查询", "spans": [], "context": None}
+                  for text in ("这个价钱什么时候能到", "多少钱的那批到哪了", "报价的那台几号送",
+                               "多少钱都行，关键是哪天到")]
+    right = Answers({e["text"]: "物流查询" for e in validation})
+    assert calibrate(Understanding({}, toy_examples(), right, callers_words=True), validation)["model_weight"] >= 0.5
+    plain = [{"text": text, "intent": "要求转人工", "spans": [], "context": None}
+             for text in ("帮我转个人工", "转人工客服吧", "我要找人工", "给我转人工")]
+    wrong = Answers({e["text"]: "询价" for e in plain})  # a model worse than the examples on these callers
+    assert calibrate(Understanding({}, toy_examples(), wrong, callers_words=True), plain)["model_weight"] < 0.5
+    taught = Understanding({}, toy_examples(), right)  # a manager's own examples: the share stays the product's
+    assert "model_weight" not in calibrate(taught, validation) and taught.model_weight == MODEL_WEIGHT

@@ -7,7 +7,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from nlu.models import ModelVersion, TrainingRun
+from nlu.models import ExampleSource, ModelVersion, TrainingRun
+from nlu.understanding import SHARES
 from salesstudio.models import Bot
 from tests.nlu.conftest import toy_examples
 from tests.nlu_web.conftest import TINY_CONFIG
@@ -86,7 +87,9 @@ def test_train_then_evaluate_examples_and_dialogues(db, examples_file, dialogues
     trained = json.loads(run("nlu_train", "pump", f"--base-model={tiny_base_dir}", *args))
     assert trained["version"] == 1 and 0 <= trained["accuracy"] <= 1
     assert TrainingRun.objects.get().status == "done"
-    assert 0.2 <= ModelVersion.objects.get().metrics["calibration"]["temperature"] <= 3.0  # fitted on validation
+    calibration = ModelVersion.objects.get().metrics["calibration"]
+    assert 0.2 <= calibration["temperature"] <= 3.0  # fitted on validation
+    assert "model_weight" not in calibration  # imported examples: the model keeps the product's share
     scores = json.loads(run("nlu_eval", "pump", "--examples", str(examples_file), "--json"))
     assert scores["n"] == len(toy_examples()) and {"accuracy", "macro_f1", "slot_f1"} <= scores.keys()
     scores = json.loads(run("nlu_eval", "pump", "--dialogues", str(dialogues_file), "--json"))
@@ -103,3 +106,12 @@ def test_nlu_eval_scores_the_understanding_calls_use_even_before_training(db, ex
     unseen.write_text('{"text": "喂，你好", "intent": "问候"}\n{"text": "您哪位啊", "intent": "问候"}\n')
     scores = json.loads(run("nlu_eval", "pump", "--examples", str(unseen), "--json"))
     assert (scores["n"], scores["accuracy"]) == (2, 1.0)  # only the common intent's shipped examples know these
+
+
+def test_a_bot_labelled_from_its_recordings_has_the_models_share_fitted(db, examples_file, tiny_base_dir):
+    run("bot_create", "pump")
+    run("nlu_import", "pump", "--examples", str(examples_file))
+    Bot.objects.get(slug="pump").examples.update(source=ExampleSource.RECORDING)  # as labelling recordings marks them
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in TINY_CONFIG.items()]
+    run("nlu_train", "pump", f"--base-model={tiny_base_dir}", *args)
+    assert ModelVersion.objects.get().metrics["calibration"]["model_weight"] in SHARES
