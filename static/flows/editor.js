@@ -59,6 +59,7 @@ import * as PanelForm from "./panel-form.js";
 
   var loading = true;
   lf.render(Shapes.toLogicFlow(graph));
+  separateDrawnLabels();
   showFlow();
   // The minimap draws the whole flow a second time: after the canvas is on screen.
   requestAnimationFrame(function () {
@@ -143,6 +144,18 @@ import * as PanelForm from "./panel-form.js";
   });
   lf.on("node:delete,edge:delete", clearPanel);
 
+  // Edge labels that would cover one another are moved apart (Shapes.separateLabels). After a drawing from data
+  // (the page's first, auto layout) LogicFlow has already put the drawing in its history: the spots join that step
+  // instead of making one more to undo.
+  function separateDrawnLabels() {
+    Shapes.separateLabels(lf);
+    lf.history.undos[lf.history.undos.length - 1] = lf.graphModel.modelToHistoryData();
+  }
+  // Labels are separated again in the same moment as the change that moved them, so undo takes back both at once.
+  lf.on("node:drop,node:delete,edge:add,edge:delete,edge:adjust,edge:exchange-node", function () {
+    Shapes.separateLabels(lf);
+  });
+
   // The server answered a valid apply: put the normalised node on the canvas (position stays the canvas's).
   document.body.addEventListener("flow:node-applied", function (e) {
     var node = e.detail.node;
@@ -163,6 +176,7 @@ import * as PanelForm from "./panel-form.js";
     if (!lf.getEdgeModelById(e.detail.id)) return;
     lf.setProperties(e.detail.id, {condition: e.detail.condition});
     lf.updateText(e.detail.id, Shapes.conditionLabel(e.detail.condition));
+    Shapes.separateLabels(lf);  // a longer or shorter label
     clearErrors();
   });
   function clearErrors() {
@@ -334,6 +348,7 @@ import * as PanelForm from "./panel-form.js";
     graph.nodes.forEach(function (n) { n.position = placed[n.id]; });
     clearPanel();
     lf.renderRawData(Shapes.toLogicFlow(graph));
+    separateDrawnLabels();
     var history = lf.history;
     lf.emit("history:change", {data: {undos: history.undos, redos: history.redos, undoAble: history.undoAble(),
       redoAble: history.redoAble()}});

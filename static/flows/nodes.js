@@ -3,7 +3,9 @@
 // pure parts (summaries, labels, conversions) run and are tested without a page (tests/js, `node --test`).
 // The node kinds come from the server (`flows/kinds.py`, `labels.kinds`): {kind: {label, icon, color, fields, terminal,
 // start, summary}}.
-var WIDTH = 232, HEIGHT = 66;
+import {labelWidth, separate} from "./labels.js";
+
+var WIDTH = 232, HEIGHT = 66, LABEL_HEIGHT = 20;
 export var state = {labels: {kinds: {}, conditions: {}}, issues: {}, diff: {}, elements: {}, slotsWord: "", intents: [], globalIntents: []};
 
 export function kindOf(kind) {
@@ -218,7 +220,23 @@ export function readOnlyCanvas(container, graph) {
     grid: {size: 10, visible: true, type: "dot", config: {color: "#e2e8f0", thickness: 1}}});
   register(lf, {readOnly: true});
   lf.render(toLogicFlow(graph));
+  separateLabels(lf);
   return lf;
+}
+
+// Moves the edge labels that would cover one another (static/flows/labels.js) and puts the others back on their
+// edge's own spot (after a node moved, say).
+export function separateLabels(lf) {
+  var edges = lf.graphModel.edges.filter(function (e) { return e.text && e.text.value; });
+  var moved = separate(edges.map(function (e) {
+    var spot = e.textPosition;
+    return {id: e.id, x: spot.x, y: spot.y, width: labelWidth(e.text.value), height: LABEL_HEIGHT,
+      points: e.pointsList};
+  }), lf.graphModel.nodes.map(function (n) { return {x: n.x, y: n.y, width: n.width, height: n.height}; }));
+  edges.forEach(function (e) {
+    var spot = moved[e.id] || e.textPosition;
+    if (e.text.x !== spot.x || e.text.y !== spot.y) e.moveText(spot.x - e.text.x, spot.y - e.text.y);
+  });
 }
 
 // The drawn box of node `id` (once rendered), for pages that decorate it.

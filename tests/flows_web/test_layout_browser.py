@@ -62,3 +62,28 @@ def test_auto_layout_lines_up_the_main_path_and_one_undo_puts_it_back(live_serve
     box = page.locator(".lf-mini-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 12)
     wait_until(lambda: page.evaluate(TRANSFORM) != view, timeout=5)
+
+
+LABEL_BOXES = ("[...document.querySelectorAll('.lf-line-text rect')].filter(r => !r.closest('.lf-mini-map'))"
+               ".map(r => { const b = r.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; })")
+
+
+def covered_labels(page) -> list:
+    boxes = page.evaluate(LABEL_BOXES)
+    return [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1]
+
+
+def test_edge_labels_cover_no_other_label_as_drawn_and_after_auto_layout(live_server, page):
+    owner = factories.make_user("wang")
+    bot = bundles.do_import_bot(factories.make_workspace(owner, "华东销售部"), bundles.load_demo_bundle(), owner)
+    login(page, live_server, "wang")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    open_editor(page, live_server, bot)
+    assert len(page.evaluate(LABEL_BOXES)) == len(graph(page)["edges"])
+    assert covered_labels(page) == []  # 询价, 肯定 and 需求确认 from 确认需求 to the same node: side by side
+    assert page.get_by_test_id("undo").is_disabled()  # moving labels apart is not an edit
+    before = positions(page)
+    page.get_by_test_id("layout").click()
+    wait_until(lambda: positions(page) != before, timeout=10)
+    assert covered_labels(page) == []
