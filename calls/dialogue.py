@@ -84,7 +84,8 @@ class Dialogue:
         tracked = dst.update(self.dst_state, {**prediction, "text": text, "slot_types": self.slots,
                                               "asked_slots": (self.listen or {}).get("expected_slots", [])})
         event = {"type": "user", "text": text, "intent": prediction["intent"],
-                 "slots": {k: _runtime_value(v) for k, v in dst.slot_values(tracked).items()}}
+                 "slots": {k: _runtime_value(v) for k, v in dst.slot_values(tracked).items()},
+                 "said": [k for k, v in tracked["slots"].items() if v["turn"] == tracked["turn"]]}
         if prediction["intent"] is not None:
             event["confidence"] = min(max(float(prediction["confidence"]), 0.0), 1.0)
         # The knowledge base is asked only when it could answer (the words' embedding is the understanding's).

@@ -9,12 +9,14 @@ State (JSON-serialisable; treat it as opaque and hand it back unchanged)::
 
 A call made "as" a known customer starts with the customer's variables (`vars`, read-only: `{客户姓名}` in scripts) and
 the slot values the customer gave in earlier calls (`remembered`: they fill `slots` from the start, and
-`remembered(扬程)` holds until the caller states a different value, which replaces the remembered one).
+`remembered(扬程)` holds until the caller states the slot in this call: a different value replaces the remembered
+one, the same value is theirs again, said in this call).
 
 Events: {"type": "user", "text": str, "intent"?: str | None, "confidence"?: float (default 1.0),
-"slots"?: {name: str | int | float | None}, "knowledge"?: str} — the DST's complete slot values after the turn,
-replacing the previous ones (None or "" = unset; without "slots" the values are kept), and the question of the
-knowledge-base entry the utterance matched (`nlu.knowledge`) — {"type": "silence"}, {"type": "barge_in"} (the pipeline
+"slots"?: {name: str | int | float | None}, "said"?: [name], "knowledge"?: str} — the DST's complete slot values
+after the turn, replacing the previous ones (None or "" = unset; without "slots" the values are kept), the slots the
+caller stated in this very turn, and the question of the knowledge-base entry the utterance matched (`nlu.knowledge`)
+— {"type": "silence"}, {"type": "barge_in"} (the pipeline
 already knows from the listen action whether to stop the audio, so the runtime changes nothing) and {"type": "hangup"}.
 
 Actions: {"type": "say", "text", "node", "knowledge"?: the entry's question when the text is its answer},
@@ -46,7 +48,7 @@ from flows.kinds import KINDS
 HANGUP_OUTCOME = "挂断"
 TRANSFER_OUTCOME = "转人工"
 GIVE_UP_OUTCOME = "回访"
-_EVENT_FIELDS = {"user": {"type", "text", "intent", "confidence", "slots", "knowledge"}, "silence": {"type"},
+_EVENT_FIELDS = {"user": {"type", "text", "intent", "confidence", "slots", "said", "knowledge"}, "silence": {"type"},
                  "barge_in": {"type"}, "hangup": {"type"}}
 _MASK = (1 << 64) - 1
 
@@ -157,6 +159,9 @@ def _validate_user_event(event: dict) -> None:
             raise EventError("slot names must be strings")
         if value is not None and not isinstance(value, str) and not _is_number(value):
             raise EventError(f"slot {name!r} must be a string, a number or null")
+    said = event.get("said", [])
+    if not isinstance(said, list) or not all(isinstance(name, str) for name in said):
+        raise EventError("said must be a list of slot names")
 
 
 def _is_number(value: Any) -> bool:
@@ -167,8 +172,9 @@ def _take_slots(program: dict, state: dict, event: dict) -> str | None:
     """Apply a user event's slot values; returns its intent when confident enough to count."""
     if "slots" in event:
         state["slots"] = {name: value for name, value in event["slots"].items() if is_filled(value)}
+        said = set(event.get("said") or ())
         for slot, entry in list(state.get("remembered", {}).items()):
-            if state["slots"].get(slot) != entry["value"]:  # the caller said otherwise (or took it back)
+            if slot in said or state["slots"].get(slot) != entry["value"]:  # said again, otherwise, or taken back
                 del state["remembered"][slot]
     intent = event.get("intent")
     if intent is not None and event.get("confidence", 1.0) < program["settings"]["confidence_threshold"]:

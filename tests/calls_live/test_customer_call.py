@@ -57,11 +57,17 @@ async def test_a_customers_name_is_said_and_their_answers_are_remembered_next_ti
     assert len(logged) == 2 and logged[1].remembered == second[0]["remembered"]
 
 
-async def test_a_value_said_again_differently_replaces_the_remembered_one(team, demo_bot, customer):
+async def test_a_value_said_again_replaces_the_remembered_one(team, demo_bot, customer):
     await call(team, demo_bot, ["是的", "扬程五十米"], customer=customer.pk)
     second = await call(team, demo_bot, ["是的", "扬程改成八十米"], customer=customer.pk)
     state = [e for e in second if e["type"] == "state"][-1]
     assert state["slots"]["扬程"] == 80 and state["remembered"] == {}
+    again = await call(team, demo_bot, ["是的", "对，还是五十米"], customer=customer.pk)  # 80 m is remembered now
+    state = [e for e in again if e["type"] == "state"][-1]
+    assert state["slots"]["扬程"] == 50 and state["remembered"] == {}
+    same = await call(team, demo_bot, ["是的", "对，还是五十米"], customer=customer.pk)
+    state = [e for e in same if e["type"] == "state"][-1]
+    assert state["slots"]["扬程"] == 50 and state["remembered"] == {}  # said again in this call: not only remembered
 
 
 async def test_a_customer_of_another_workspace_or_an_unknown_phone_cannot_be_called_as(team, demo_bot):

@@ -3,6 +3,8 @@ checks on placeholders that are neither slots nor declared variables."""
 
 from __future__ import annotations
 
+import pytest
+
 from flows import runtime
 from flows.compiler import compile_flow
 from tests.flows.factory import demo_schema, edge, graph, node
@@ -53,6 +55,18 @@ def test_a_remembered_value_is_confirmed_and_a_new_answer_replaces_it():
     state, actions = runtime.step(program(), state, {"type": "user", "text": "不是，要八十米", "slots": {"扬程": 80}})
     assert "remembered" in state and state["remembered"] == {} and state["slots"] == {"扬程": 80}
     assert said(actions) == ["好的，华东水务的需求我记下了。"]
+
+
+def test_a_value_said_again_is_no_longer_only_remembered():
+    remembered = {"扬程": {"value": 50, "date": "2026-11-30"}}
+    state, _ = runtime.start(program(), 1, remembered=remembered)
+    kept, _ = runtime.step(program(), state, {"type": "user", "text": "是的", "slots": {"扬程": 50}})
+    assert kept["remembered"] == remembered  # not stated in this turn
+    again, _ = runtime.step(program(), state, {"type": "user", "text": "还是五十米", "slots": {"扬程": 50},
+                                                "said": ["扬程"]})
+    assert again["remembered"] == {} and again["slots"] == {"扬程": 50}
+    with pytest.raises(runtime.EventError, match="said"):
+        runtime.step(program(), state, {"type": "user", "text": "x", "said": "扬程"})
 
 
 def test_without_memory_the_flow_asks():
