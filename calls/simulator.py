@@ -1,9 +1,11 @@
 """A scripted synthetic customer that talks to a compiled flow through the real flow runtime (plain Python, no Django).
 
 The customer speaks the bot's own training phrases (dialect phrasing included), answers most slot questions, sometimes
-says something off-topic or unclear, stays silent, talks over the bot or hangs up, and leans towards yes or no by a
-per-call interest. NLU is not run: the phrase's labelled intent and slot values stand for what the models would
-understand, with a random confidence that is sometimes below the flow's threshold. The customer talks to the same
+asks one of the knowledge base's questions (in one of its phrasings) or a question nothing answers, says something
+off-topic or unclear, stays silent, talks over the bot or hangs up, and leans towards yes or no by a per-call
+interest. NLU is not run: the phrase's labelled intent and slot values (and the entry a knowledge-base question was
+written for) stand for what the models would understand, with a random confidence that is sometimes below the flow's
+threshold. The customer talks to the same
 `Dialogue` as a live call, so simulated calls are logged exactly like live ones.
 """
 
@@ -15,10 +17,15 @@ from collections.abc import Iterable
 
 from calls.dialogue import Dialogue
 from calls.turns import TurnRecord
+from flows import runtime
 
 POSITIVE = {"肯定", "需求确认", "询价"}
 NEGATIVE = {"否定", "拒绝", "挂断"}
 UNCLEAR = ["嗯……你说啥子？", "喂喂，听不清楚", "我在开车", "这个嘛，等哈再说", "啊？", "你们是哪个公司的来着"]
+ASKS_KNOWLEDGE = 0.07  # of the customer's free turns: one of the knowledge base's questions
+ASKS_UNANSWERED = 0.03  # a question a sales bot's knowledge base may well not have
+UNANSWERED = ["你们周末有人接电话吗", "你们公司有没有官网", "有没有产品手册可以寄一份", "能不能视频看一下你们工厂",
+              "你们在我们这边有没有代理商", "可以分期付款吗"]
 MAX_TURNS = 40
 # Fallback answers for slots the bot has no labelled phrase for, by slot type: (text, value).
 GENERATED = {
@@ -98,6 +105,7 @@ class _Customer:
         self.program, self.book, self.rng, self.phone = program, phrases, rng, phone
         self.interest = rng.random()
         self.slot_types = {s["name"]: s["type"] for s in program.get("slots", ())}
+        self.entries = (program.get("knowledge") or {}).get("entries") or []
 
     def reply(self, state: dict, listen: dict, turns: int) -> list[dict]:
         """The events of the customer's next turn: a hang-up, a silence, or speech (after a barge-in, sometimes)."""
@@ -118,6 +126,8 @@ class _Customer:
             phrase = self._slot_phrase(rng.choice(wanted))
         elif rng.random() < 0.1:
             phrase = Phrase(rng.choice(UNCLEAR), None, {})
+        elif self.entries and rng.random() < ASKS_KNOWLEDGE + ASKS_UNANSWERED:
+            return self._question(state)
         else:
             phrase = self._intent_phrase(self.program["nodes"][listen["node"]])
         own = [slot for slot in phrase.slots if self.slot_types.get(slot) == "phone"] if self.phone else []
@@ -126,6 +136,19 @@ class _Customer:
         confidence = rng.uniform(0.55, 0.99) if rng.random() > 0.08 else rng.uniform(0.2, 0.45)
         return {"type": "user", "text": phrase.text, "intent": phrase.intent, "confidence": round(confidence, 3),
                 "slots": {**state["slots"], **phrase.slots}}
+
+    def _question(self, state: dict) -> dict:
+        """A question: mostly one of the knowledge base's, which it answers where the call rests if the flow lets it
+        (`runtime.consults_knowledge`, as a live call asks), else one it does not have."""
+        rng = self.rng
+        if rng.random() < ASKS_UNANSWERED / (ASKS_KNOWLEDGE + ASKS_UNANSWERED):
+            return {"type": "user", "text": rng.choice(UNANSWERED), "intent": None, "slots": dict(state["slots"])}
+        entry = rng.choice(self.entries)
+        event = {"type": "user", "text": rng.choice([entry["question"], *entry["phrasings"]]), "intent": None,
+                 "slots": dict(state["slots"])}
+        if runtime.consults_knowledge(self.program, state, event):
+            event["knowledge"] = entry["question"]
+        return event
 
     def _slot_phrase(self, slot: str) -> Phrase:
         phrases = self.book.by_slot.get(slot)

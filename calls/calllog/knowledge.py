@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -141,9 +142,11 @@ def hits(bot: Bot, days: int = WINDOW_DAYS) -> dict[str, int]:
 
 
 def unanswered(bot: Bot, days: int = WINDOW_DAYS, limit: int = UNANSWERED_SHOWN) -> list[dict]:
-    """What callers said that neither the flow nor the knowledge base understood, most frequent first, leaving out
+    """Questions callers asked that neither the flow nor the knowledge base understood (`knowledge.is_question`:
+    not every no-match — 啊？ or 我在开车 is no question for an entry to answer), most frequent first, leaving out
     what has since been taught as a way of asking: [{"text", "n", "last"}]."""
     taught = {text for entry in bot.knowledge.all() for text in (entry.question, *entry.phrasings)}
     rows = (_recent_turns(bot, days).filter(no_match=True).exclude(user_text="").exclude(user_text__in=taught)
-            .values("user_text").annotate(n=Count("id"), last=Max("created_at")).order_by("-n", "-last")[:limit])
-    return [{"text": row["user_text"], "n": row["n"], "last": row["last"]} for row in rows]
+            .values("user_text").annotate(n=Count("id"), last=Max("created_at")).order_by("-n", "-last"))
+    asked = (row for row in rows.iterator() if knowledge.is_question(row["user_text"]))
+    return [{"text": row["user_text"], "n": row["n"], "last": row["last"]} for row in islice(asked, limit)]

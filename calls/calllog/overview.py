@@ -87,7 +87,7 @@ def _attention(bot: Bot, flow: dict) -> list[Attention]:
     found += [Attention(w.message, intents_url) for w in data_warnings(bot)]
     unanswered = knowledge.unanswered(bot, days=DAYS)
     if unanswered:
-        found.append(Attention(_("Callers said %(n)s thing(s) nothing understood this week.")
+        found.append(Attention(_("Callers asked %(n)s question(s) nothing answered this week.")
                                % {"n": sum(u["n"] for u in unanswered)},
                                reverse("calls:knowledge", kwargs={"ws": ws, "bot": slug}), "info"))
     return found

@@ -90,7 +90,7 @@ def test_trying_a_question_says_which_entry_would_answer_and_why_not(client, tea
     assert 'data-matched="1"' in client.get(plain.url).content.decode()
 
 
-def test_hits_count_answers_and_unanswered_lists_what_nothing_understood(bot):
+def test_hits_count_answers_and_unanswered_lists_the_questions_nothing_answered(bot):
     version = get_flow(bot).versions.create(number=1, graph={}, program={}, checksum="-")
     call = open_call(bot=bot, flow_version=version)
     record_turn(call, TurnRecord(index=0, event="start", bot_text="您好"))
@@ -98,6 +98,8 @@ def test_hits_count_answers_and_unanswered_lists_what_nothing_understood(bot):
                                  knowledge_score=0.07))
     record_turn(call, TurnRecord(index=2, event="user", user_text="你们卖手机吗", no_match=True))
     record_turn(call, TurnRecord(index=3, event="user", user_text="你们卖手机吗", no_match=True))
+    record_turn(call, TurnRecord(index=4, event="user", user_text="我在开车", no_match=True))  # asks nothing
+    record_turn(call, TurnRecord(index=5, event="user", user_text="啊？", no_match=True))
     assert services.hits(bot) == {"质保多久": 1}
     [row] = services.unanswered(bot)
     assert (row["text"], row["n"]) == ("你们卖手机吗", 2)

@@ -65,3 +65,17 @@ def test_node_counts_count_entries_not_re_prompts():
     assert node_counts(reprompt) == {"need": {"silences": 1}}
     assert node_counts(loop) == {"clarify": {"visits": 1}, "need": {"visits": 1, "no_matches": 1}}
     assert node_counts(hangup) == {"need": {"hangups": 1}}
+
+
+def test_the_customer_asks_the_knowledge_bases_questions_and_some_it_does_not_have():
+    from calls.simulator import UNANSWERED
+
+    schema = {**demo_schema(), "knowledge": {"threshold": 0.035, "entries": [
+        {"question": "质保多久", "phrasings": ["保修几年", "坏了管不管"], "answers": ["整机质保两年。"], "after": "return"}]}}
+    program = compile_flow(json.loads((DEMO / "flow.json").read_text()), schema).program
+    records = [r for seed in range(200) for r in simulate_call(program, BOOK, seed).records if r.event == "user"]
+    answered = [r for r in records if r.knowledge]
+    assert len(answered) > 10 and {r.knowledge for r in answered} == {"质保多久"}
+    assert {r.user_text for r in answered} <= {"质保多久", "保修几年", "坏了管不管"}
+    assert any(r.user_text in UNANSWERED and r.no_match for r in records)
+    assert not any(r.knowledge for seed in range(50) for r in simulate_call(PROGRAM, BOOK, seed).records)  # none
