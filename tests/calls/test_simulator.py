@@ -70,8 +70,9 @@ def test_node_counts_count_entries_not_re_prompts():
 def test_the_customer_asks_the_knowledge_bases_questions_and_some_it_does_not_have():
     from calls.simulator import UNANSWERED
 
-    schema = {**demo_schema(), "knowledge": {"threshold": 0.035, "entries": [
-        {"question": "质保多久", "phrasings": ["保修几年", "坏了管不管"], "answers": ["整机质保两年。"], "after": "return"}]}}
+    entry = {"question": "质保多久", "phrasings": ["保修几年", "坏了管不管"], "answers": ["整机质保两年。"],
+             "after": "return"}
+    schema = {**demo_schema(), "knowledge": {"threshold": 0.035, "entries": [entry]}}
     program = compile_flow(json.loads((DEMO / "flow.json").read_text()), schema).program
     records = [r for seed in range(200) for r in simulate_call(program, BOOK, seed).records if r.event == "user"]
     answered = [r for r in records if r.knowledge]
