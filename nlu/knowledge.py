@@ -159,7 +159,7 @@ def split_cell(cell: str) -> list[str]:
 # the end (安装要另外收钱不), or an interrogative word. What nothing answered is offered to the knowledge base only
 # when it was asked: 啊？, 我在开车 or 不行 went unanswered too, but no entry should answer them.
 _INTERROGATIVE = re.compile(
-    r"[？?]|[吗呢么咩不][。！!，,…~～\s]*$|多少|几[个台套天年号时点钟岁米方吨块钱多]|怎么|怎样|咋|什么|啥|哪|为什么|如何|"
+    r"[？?]|[吗呢么咩不][。！!，,…~～\s]*$|多少|(?<![十百千万好这那没])几[个台套天年号时点钟岁米方吨块钱多]|怎么|怎样|咋|什么|啥|哪|为什么|如何|"
     r"多久|多长|多大|多远|多重|能不能|可不可以|有没有|是不是|会不会|要不要|行不行|好不好|对不对|管不管|卖不卖|包不包|"
     r"送不送|点样|点解|几多|乜|边度|边个|有冇|係唔係|可唔可以|得唔得|啥子|咋个|好多")
 MIN_QUESTION_CHARACTERS = 3

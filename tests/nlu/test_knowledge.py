@@ -117,8 +117,9 @@ def test_a_file_with_too_many_questions_is_refused_whole():
 @pytest.mark.parametrize(("text", "asked"), [
     ("保修几年", True), ("你们卖手机吗", True), ("泵坏了你们管不管修", True), ("咁消防泵几多钱一套呀", True),
     ("你们是哪个公司的来着", True), ("安装要另外收钱不", True), ("这个泵啥子价钱", True), ("能开专票吗。", True),
-    ("啊？", False), ("我在开车", False), ("不行", False), ("这个嘛，等哈再说", False), ("对对对，是50米", False),
-    ("喂喂，听不清楚", False), ("系啊", False), ("扬程80m，流量50m3/h", False), ("OK", False),
+    ("要十几台，工地上用", False), ("这几天都在忙", False), ("啊？", False), ("我在开车", False), ("不行", False),
+    ("这个嘛，等哈再说", False), ("对对对，是50米", False), ("喂喂，听不清楚", False), ("系啊", False),
+    ("扬程80m，流量50m3/h", False), ("OK", False),
 ])
 def test_what_counts_as_a_question_for_the_knowledge_base(text, asked):
     assert knowledge.is_question(text) is asked
