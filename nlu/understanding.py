@@ -30,7 +30,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -154,13 +154,43 @@ class IntentClassifier:
 
     def probabilities(self, patterns: list[str], vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(probabilities over `labels` per utterance, cosine similarity of its pattern to the nearest example's)."""
-        matrix = self.vectorizer.transform(patterns)
+        matrix = self.transform(patterns)
         nearest = (matrix @ self.train_matrix.T).max(axis=1).toarray().ravel()
         if self.svm is None:
             return np.ones((len(patterns), len(self.labels))), nearest
         mixed = _mix(_softmax(_scores(self.svm, matrix) / self.svm_temperature),
                      _softmax(_scores(self.sentences, vectors)))
         return _softmax(np.log(np.clip(mixed, 1e-12, None)) / self.temperature), nearest
+
+
+    def transform(self, patterns: list[str]):  # noqa: ANN201 — a scipy CSR matrix
+        """The patterns' TF-IDF rows as the vectorizer's `transform` computes them (its analyzer and vocabulary,
+        sublinear counts times idf, L2 norm), read directly: scikit-learn's input checks cost 2 ms for one short
+        utterance, this a tenth of it."""
+        from scipy.sparse import csr_matrix
+
+        analyze, vocabulary, idf = self._reader()
+        data, indices, indptr = [], [], [0]
+        for text in patterns:
+            counts = Counter(vocabulary[gram] for gram in analyze(text) if gram in vocabulary)
+            columns = np.array(sorted(counts), dtype=np.int64)
+            weights = (1 + np.log(np.array([counts[c] for c in columns], dtype=np.float64))) * idf[columns]
+            norm = np.linalg.norm(weights)
+            data.append(weights / norm if norm else weights)
+            indices.append(columns)
+            indptr.append(indptr[-1] + len(columns))
+        return csr_matrix((np.concatenate(data), np.concatenate(indices), indptr), shape=(len(patterns), len(idf)))
+
+    def _reader(self):  # noqa: ANN202
+        """(analyzer, vocabulary, idf) of the vectorizer, made once: not kept when the classifier is saved."""
+        reader = self.__dict__.get("_reader_parts")
+        if reader is None:
+            reader = self._reader_parts = (self.vectorizer.build_analyzer(), self.vectorizer.vocabulary_,
+                                           self.vectorizer.idf_)
+        return reader
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_reader_parts"}
 
 
 def _mix(svm: np.ndarray, sentences: np.ndarray) -> np.ndarray:

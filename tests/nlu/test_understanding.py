@@ -260,3 +260,10 @@ def test_a_bot_taught_in_its_callers_words_fits_the_models_share_on_validation()
     assert calibrate(Understanding({}, toy_examples(), wrong, callers_words=True), plain)["model_weight"] < 0.5
     taught = Understanding({}, toy_examples(), right)  # a manager's own examples: the share stays the product's
     assert "model_weight" not in calibrate(taught, validation) and taught.model_weight == MODEL_WEIGHT
+
+
+def test_the_classifier_reads_an_utterance_as_its_vectorizer_would(demo):
+    texts = ["那个多级泵好多钱一台嘛", "扬程80米，要3台", "", "ＩＳＧ", "完全不认识的字龘"]
+    patterns = [features(t, []) for t in texts]
+    ours, theirs = demo.classifier.transform(patterns), demo.classifier.vectorizer.transform(patterns)
+    assert ours.shape == theirs.shape and np.allclose(ours.toarray(), theirs.toarray())
