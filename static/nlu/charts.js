@@ -8,8 +8,11 @@
     data.forEach(function (p, i) { (stages[p.stage] = stages[p.stage] || []).push([i, p.loss]); });
     var chart = echarts.getInstanceByDom(el) || echarts.init(el);
     chart.setOption({
-      animation: false, grid: { left: 40, right: 10, top: 25, bottom: 25 }, tooltip: { trigger: "axis" },
-      legend: { top: 0 }, xAxis: { type: "value", name: "", minInterval: 1 }, yAxis: { type: "value", scale: true },
+      animation: false, grid: { left: 40, right: 10, top: 35, bottom: 40 }, tooltip: { trigger: "axis" },
+      legend: { top: 0 },
+      // the axes say what they count, in the page's language
+      xAxis: { type: "value", name: el.dataset.xName, nameLocation: "middle", nameGap: 25, minInterval: 1 },
+      yAxis: { type: "value", scale: true, name: el.dataset.yName, nameGap: 10 },
       series: Object.keys(stages).map(function (s) {
         return { name: el.dataset[s] || s, type: "line", showSymbol: false, data: stages[s] };  // in the page's language
       })
