@@ -103,10 +103,9 @@ def measure(base: str, path: str, runs: int, nodes: int) -> list[dict]:
         for _ in range(runs + 1):  # the first run warms the browser cache and the server; it is not counted
             page.goto(base + path, wait_until="commit")
             # Big flows render only the nodes in view (LogicFlow's partial mode): wait for the editor to be ready
-            # and its visible nodes to be in the page, then for the next frame.
-            page.wait_for_function("window.flowEditor && window.flowEditor.readyAt && "
-                                   "document.querySelectorAll('#flow-canvas .ss-node').length > 0",
-                                   polling="raf", timeout=60_000)
+            # and its visible nodes to be in the page, then for the next frame
+            # (a selector, not a function: the page's Content-Security-Policy forbids evaluating strings)
+            page.wait_for_selector("#flow-canvas[data-ready='1'] .ss-node", timeout=60_000)
             timing = page.evaluate("""() => new Promise(resolve => requestAnimationFrame(() => resolve({
                 painted: performance.now(), ready: window.flowEditor.readyAt,
                 response: performance.getEntriesByType('navigation')[0].responseEnd,
