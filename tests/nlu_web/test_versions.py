@@ -9,7 +9,8 @@ from nlu import services
 from nlu.models import Intent, ModelVersion, TrainingExample
 
 METRICS = {"intent": {"accuracy": 0.9, "macro_f1": 0.8, "weighted_f1": 0.85, "count": 10,
-                      "per_intent": {"询价": {"precision": 1.0, "recall": 0.8, "f1": 0.89, "support": 5}},
+                      "per_intent": {"询价": {"precision": 1.0, "recall": 0.8, "f1": 0.89, "support": 5},
+                                     "在忙": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}},
                       "confusion": {"labels": ["询价", "砍价"], "matrix": [[4, 1], [0, 5]]},
                       "misclassified": [{"text": "能便宜点吗", "gold": "询价", "predicted": "砍价"}]},
            "slots": {"precision": 0.7, "recall": 0.6, "f1": 0.65, "per_slot": {}}}
@@ -62,6 +63,8 @@ def test_the_report_shows_metrics_confusion_and_errors(client, team, bot, versio
     client.force_login(team["viewer"])
     html = client.get(url(bot, "version_report", version=versions[0].pk)).content.decode()
     assert "0.900" in html and "能便宜点吗" in html and 'id="confusion"' in html
+    [busy] = [row for row in html.split("<tr") if "<td>在忙</td>" in row]  # no held-out example: no recall, no F1
+    assert "<td>—</td><td>—</td><td>0</td>" in busy
 
 
 def test_compare_puts_versions_side_by_side(client, team, bot, versions):
