@@ -162,7 +162,6 @@ class IntentClassifier:
                      _softmax(_scores(self.sentences, vectors)))
         return _softmax(np.log(np.clip(mixed, 1e-12, None)) / self.temperature), nearest
 
-
     def transform(self, patterns: list[str]):  # noqa: ANN201 — a scipy CSR matrix
         """The patterns' TF-IDF rows as the vectorizer's `transform` computes them (its analyzer and vocabulary,
         sublinear counts times idf, L2 norm), read directly: scikit-learn's input checks cost 2 ms for one short
