@@ -60,3 +60,10 @@ def test_import_a_list_then_call_as_a_customer_who_is_named_and_remembered(serve
     page.get_by_test_id("say-send").click()
     page.wait_for_selector("#tester-canvas[data-current='ask_flow']")  # 扬程 is not asked again
     page.screenshot(path=str(OUTPUT / "customer-call.png"), full_page=True)
+    # The first call's page: its turns fit the page, what the bot said readable on whole lines.
+    first = Call.objects.filter(customer=customer).order_by("started_at").first()
+    page.goto(f"{server.url}/w/{demo_bot.workspace.slug}/bots/{demo_bot.slug}/calls/{first.pk}/")
+    table = page.get_by_test_id("turns")
+    assert page.evaluate("(t) => t.parentElement.scrollWidth <= t.parentElement.clientWidth + 1", table.element_handle())
+    bot_cell = table.locator("tbody tr td:nth-child(6)").first.bounding_box()  # the bot's words
+    assert bot_cell["width"] >= 250, bot_cell  # not a column of five characters a line
