@@ -64,6 +64,7 @@ def test_import_a_list_then_call_as_a_customer_who_is_named_and_remembered(serve
     first = Call.objects.filter(customer=customer).order_by("started_at").first()
     page.goto(f"{server.url}/w/{demo_bot.workspace.slug}/bots/{demo_bot.slug}/calls/{first.pk}/")
     table = page.get_by_test_id("turns")
-    assert page.evaluate("(t) => t.parentElement.scrollWidth <= t.parentElement.clientWidth + 1", table.element_handle())
+    fits = "(t) => t.parentElement.scrollWidth <= t.parentElement.clientWidth + 1"
+    assert page.evaluate(fits, table.element_handle())
     bot_cell = table.locator("tbody tr td:nth-child(6)").first.bounding_box()  # the bot's words
     assert bot_cell["width"] >= 250, bot_cell  # not a column of five characters a line
