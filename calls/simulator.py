@@ -5,8 +5,8 @@ asks one of the knowledge base's questions (in one of its phrasings) or a questi
 off-topic or unclear, stays silent, talks over the bot or hangs up, and leans towards yes or no by a per-call
 interest. NLU is not run: the phrase's labelled intent and slot values (and the entry a knowledge-base question was
 written for) stand for what the models would understand, with a random confidence that is sometimes below the flow's
-threshold. The customer talks to the same
-`Dialogue` as a live call, so simulated calls are logged exactly like live ones.
+threshold. The customer talks to the same `Dialogue` as a live call, so simulated calls are logged exactly like live
+ones.
 """
 
 from __future__ import annotations

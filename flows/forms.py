@@ -18,8 +18,8 @@ KIND_LABELS = {name: _(kind.label) for name, kind in KINDS.items()}  # msgids in
 CONDITION_LABELS = {"default": _("Default"), "intent": _("Intent"), "no_match": _("No match"),
                     "silence": _("Silence"), "expr": _("Expression"), "filled": _("Slots filled"),
                     "fallback": _("Fallback (retries used up)")}
-# Words of the condition language shown in the page's language on the canvas (the stored expression keeps them as is).
-# The condition language's words as a canvas shows them; the Chinese ones are also what `flows.conditions` reads.
+# The condition language's words as the canvas shows them in the page's language (the stored expression keeps them
+# as written); the Chinese ones are also what `flows.conditions` reads.
 EXPR_WORDS = {"filled": _("filled"), "empty": _("empty"), "remembered": _("remembered"), "and": _("and"),
               "or": _("or"), "not": _("not")}
 # Fields the side panel lays out by hand; any other field of a kind is shown plainly (`NodeForm.plain_fields`).

@@ -16,8 +16,8 @@ Events: {"type": "user", "text": str, "intent"?: str | None, "confidence"?: floa
 "slots"?: {name: str | int | float | None}, "said"?: [name], "knowledge"?: str} — the DST's complete slot values
 after the turn, replacing the previous ones (None or "" = unset; without "slots" the values are kept), the slots the
 caller stated in this very turn, and the question of the knowledge-base entry the utterance matched (`nlu.knowledge`)
-— {"type": "silence"}, {"type": "barge_in"} (the pipeline
-already knows from the listen action whether to stop the audio, so the runtime changes nothing) and {"type": "hangup"}.
+— {"type": "silence"}, {"type": "barge_in"} (the pipeline already knows from the listen action whether to stop the
+audio, so the runtime changes nothing) and {"type": "hangup"}.
 
 Actions: {"type": "say", "text", "node", "knowledge"?: the entry's question when the text is its answer},
 {"type": "listen", "node", "barge_in", "silence_timeout_ms", "hot_words",

@@ -32,7 +32,7 @@ import tempfile
 import threading
 from collections import Counter, OrderedDict
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -168,7 +168,7 @@ class IntentClassifier:
         utterance, this a tenth of it."""
         from scipy.sparse import csr_matrix
 
-        analyze, vocabulary, idf = self._reader()
+        analyze, vocabulary, idf = self._reader
         data, indices, indptr = [], [], [0]
         for text in patterns:
             counts = Counter(vocabulary[gram] for gram in analyze(text) if gram in vocabulary)
@@ -180,16 +180,13 @@ class IntentClassifier:
             indptr.append(indptr[-1] + len(columns))
         return csr_matrix((np.concatenate(data), np.concatenate(indices), indptr), shape=(len(patterns), len(idf)))
 
+    @cached_property
     def _reader(self):  # noqa: ANN202
         """(analyzer, vocabulary, idf) of the vectorizer, made once: not kept when the classifier is saved."""
-        reader = self.__dict__.get("_reader_parts")
-        if reader is None:
-            reader = self._reader_parts = (self.vectorizer.build_analyzer(), self.vectorizer.vocabulary_,
-                                           self.vectorizer.idf_)
-        return reader
+        return self.vectorizer.build_analyzer(), self.vectorizer.vocabulary_, self.vectorizer.idf_
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_reader_parts"}
+        return {k: v for k, v in self.__dict__.items() if k != "_reader"}
 
 
 def _mix(svm: np.ndarray, sentences: np.ndarray) -> np.ndarray:
@@ -351,10 +348,12 @@ def calibrate(understanding: Understanding, examples: list[dict]) -> dict:
     fitted = {}
     if understanding.callers_words:
         blends, _ = understanding._blended(texts, spans, learned, SHARES)
-        right = [int((probs.argmax(axis=1) == gold).sum()) for probs in blends]
+        right = [int((blended.argmax(axis=1) == gold).sum()) for blended in blends]
         best = max(range(len(SHARES)), key=lambda i: (right[i], -i))
         fitted["model_weight"] = understanding.model_weight = SHARES[best]
-    probs, _ = understanding._blended(texts, spans, learned)
+        probs = blends[best]
+    else:
+        probs, _ = understanding._blended(texts, spans, learned)
     fitted["temperature"] = understanding.temperature = _best_temperature(np.log(np.clip(probs, 1e-12, None)), gold,
                                                                           0.2, 3.0)
     return fitted
